@@ -1,0 +1,3 @@
+//! Number theory for OTR: the Diffie-Hellman group, DSA and SMP arithmetic.
+
+pub mod modp;

@@ -1,0 +1,1 @@
+//! The OTR wire format (owned by the wire-codec work in progress).
