@@ -2,5 +2,22 @@
 //!
 //! (The user guide is written once the engine API settles.)
 
+mod ake;
+pub mod engine;
+pub mod instance;
+mod keyring;
+pub mod keys;
 pub mod math;
+pub mod policy;
+pub mod smp;
 pub mod wire;
+
+pub use ake::AkeError;
+pub use engine::{Error, Event, Instance, MessageState, Otr, Output, SecureInfo, UnreadableReason};
+pub use instance::InstanceTag;
+pub use keyring::DataError;
+pub use keys::{ExtraSymmetricKey, Ssid};
+pub use math::dsa::{Fingerprint, PrivateKey, PublicKey};
+pub use policy::Policy;
+pub use smp::SmpEvent;
+pub use wire::version::Version;

@@ -1,3 +1,4 @@
 //! Number theory for OTR: the Diffie-Hellman group, DSA and SMP arithmetic.
 
+pub mod dsa;
 pub mod modp;

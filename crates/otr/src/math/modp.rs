@@ -53,7 +53,6 @@ const Q_HEX: &str = concat!(
 );
 
 struct Group {
-    p: Odd<U1536>,
     p_minus_1: U1536,
     q: Odd<U1536>,
     p_params: FixedMontyParams<24>,
@@ -69,7 +68,6 @@ static GROUP: LazyLock<Group> = LazyLock::new(|| {
         p_params: FixedMontyParams::new_vartime(p),
         q_params: FixedMontyParams::new_vartime(q),
         q_bits: q.as_ref().bit_width_vartime(),
-        p,
         q,
     }
 });
@@ -186,6 +184,12 @@ impl Element {
             .map(|v| v.retrieve())
             .unwrap_or(U1536::ONE);
         Self { value }
+    }
+
+    /// Numeric order of two public elements (which end of a DH pair is
+    /// "high" decides the direction of the data keys).
+    pub fn cmp_public(&self, other: &Self) -> std::cmp::Ordering {
+        self.value.cmp(&other.value)
     }
 
     /// Constant-time equality, for comparisons involving secret-derived values.
@@ -413,7 +417,8 @@ mod tests {
     #[test]
     fn q_is_half_of_p_minus_one() {
         let g = &*GROUP;
-        assert_eq!(g.q.as_ref().shl_vartime(1).wrapping_add(&U1536::ONE), *g.p.as_ref());
+        assert_eq!(g.q.as_ref().shl_vartime(1).wrapping_add(&U1536::ONE), g.p_minus_1.wrapping_add(&U1536::ONE));
+        assert_eq!(g.p_params.modulus().as_ref(), &U1536::from_be_hex(P_HEX));
         assert_eq!(g.q_bits, 1535);
     }
 
@@ -446,7 +451,7 @@ mod tests {
         assert_eq!(Element::from_mpi(&[1]), Err(RangeError::ElementOutOfRange));
         assert_eq!(Element::from_mpi(&[0, 0, 1]), Err(RangeError::ElementOutOfRange));
         assert!(Element::from_mpi(&[2]).is_ok());
-        let p = GROUP.p.as_ref().to_be_bytes();
+        let p = GROUP.p_params.modulus().as_ref().to_be_bytes();
         assert_eq!(Element::from_mpi(p.as_ref()), Err(RangeError::ElementOutOfRange));
         let p_minus_1 = GROUP.p_minus_1.to_be_bytes();
         assert_eq!(Element::from_mpi(p_minus_1.as_ref()), Err(RangeError::ElementOutOfRange));
