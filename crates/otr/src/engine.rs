@@ -581,6 +581,17 @@ impl Otr {
         }
     }
 
+    /// The keys of the private session with `peer` (`instance`: `None`
+    /// for version 2), for test vectors. Never use it in a client.
+    #[cfg(feature = "hazmat")]
+    pub fn session_secrets_for_testing_only(&self, peer: &str, instance: Instance) -> Option<crate::hazmat::SessionSecrets> {
+        let key = instance.map_or(0, InstanceTag::get);
+        match &self.conversations.get(peer)?.sessions.get(&key)?.state {
+            State::Encrypted(private) => Some(private.keys.secrets_for_testing_only()),
+            _ => None,
+        }
+    }
+
     fn handle_query<R: CryptoRng + ?Sized>(&mut self, peer: &str, versions: Versions, now: Instant, rng: &mut R) {
         let Some(version) = self.best_version(versions) else {
             return;
@@ -668,6 +679,10 @@ impl Otr {
                 sender_instance
             }
         };
+        // A whole message from this sender abandons its partial fragments.
+        if let Some(reassembler) = self.conversation(peer).reassembly.get_mut(&key) {
+            reassembler.reset();
+        }
         let step = match message.body {
             Body::DhCommit { encrypted_gx, hashed_gx } => {
                 Ok(self.session(peer, key).ake.0.handle_dh_commit(rng, version, encrypted_gx, hashed_gx, now))

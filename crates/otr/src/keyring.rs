@@ -213,6 +213,43 @@ impl KeyRing {
         &self.old_mac_keys
     }
 
+    /// Every key of the ring, for test vectors.
+    #[cfg(feature = "hazmat")]
+    pub(crate) fn secrets_for_testing_only(&self) -> crate::hazmat::SessionSecrets {
+        use crate::hazmat::{OurKey as OurKeyOut, PairKeys, SessionSecrets, TheirKey as TheirKeyOut};
+        SessionSecrets {
+            our_keys: [&self.our_previous, &self.our_current]
+                .into_iter()
+                .map(|k| OurKeyOut {
+                    keyid: k.id,
+                    secret: k.secret.to_bytes_for_testing_only(),
+                    public: k.public.to_mpi(),
+                })
+                .collect(),
+            their_keys: self
+                .their_previous
+                .iter()
+                .chain(std::iter::once(&self.their_current))
+                .map(|k| TheirKeyOut {
+                    keyid: k.id,
+                    public: k.public.to_mpi(),
+                })
+                .collect(),
+            pairs: self
+                .pairs
+                .iter()
+                .map(|p| PairKeys {
+                    our_keyid: p.our_id,
+                    their_keyid: p.their_id,
+                    send_aes: p.keys.send_aes,
+                    recv_aes: p.keys.recv_aes,
+                    send_mac: p.keys.send_mac,
+                    recv_mac: p.keys.recv_mac,
+                })
+                .collect(),
+        }
+    }
+
     fn rotate_ours<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) {
         let next_id = self.our_current.id.wrapping_add(1).max(1);
         let next = OurKey::generate(rng, next_id);

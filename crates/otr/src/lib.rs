@@ -4,6 +4,8 @@
 
 mod ake;
 pub mod engine;
+#[cfg(feature = "hazmat")]
+pub mod hazmat;
 pub mod instance;
 mod keyring;
 pub mod keys;

@@ -768,7 +768,7 @@ mod tests {
             let signature = key.sign(&mut rng, &data);
             assert!(public.verify(&data, &signature), "len {len}");
             let mut other = data.clone();
-            other.push(0);
+            other.push(1);
             assert!(!public.verify(&other, &signature), "len {len}");
             for i in [0, 19, 20, 39] {
                 let mut bad = signature;

@@ -319,6 +319,14 @@ impl Exponent {
     }
 }
 
+#[cfg(feature = "hazmat")]
+impl Exponent {
+    /// The secret value as a minimal big-endian magnitude, for test vectors.
+    pub fn to_bytes_for_testing_only(&self) -> Vec<u8> {
+        minimal_magnitude(&self.value)
+    }
+}
+
 impl fmt::Debug for Exponent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Exponent(<secret>)")

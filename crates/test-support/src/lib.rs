@@ -1,0 +1,1 @@
+//! Dev-only support for simulations (being written).
