@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 
 use crate::ake::{Ake, AkeError, AkeStep, AkeSuccess};
 use crate::instance::InstanceTag;
-use crate::keyring::{DataError, KeyRing};
+use crate::keyring::{DataError, Decrypted, KeyRing};
 use crate::keys::{ExtraSymmetricKey, Ssid};
 use crate::math::dsa::{Fingerprint, PrivateKey, PublicKey};
 use crate::policy::Policy;
@@ -296,6 +296,27 @@ enum State {
 struct Private {
     info: SecureInfo,
     keys: KeyRing,
+    /// The keys of the session this one refreshed (a new AKE while private),
+    /// kept to read messages the peer sent before it switched; dropped once
+    /// the new keys have read a message.
+    previous: Option<KeyRing>,
+}
+
+impl Private {
+    /// Reads a data message with the current keys, or with the refreshed
+    /// session's keys while the peer may still be using them.
+    fn decrypt<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, data: &DataMessage) -> Result<Decrypted, DataError> {
+        match self.keys.decrypt(rng, data) {
+            Ok(decrypted) => {
+                self.previous = None;
+                Ok(decrypted)
+            }
+            Err(error) => match self.previous.as_mut().map(|old| old.decrypt(rng, data)) {
+                Some(Ok(decrypted)) => Ok(decrypted),
+                _ => Err(error),
+            },
+        }
+    }
 }
 
 impl Otr {
@@ -685,15 +706,14 @@ impl Otr {
         }
         let step = match message.body {
             Body::DhCommit { encrypted_gx, hashed_gx } => {
+                // Crossed commits: ours went to every instance, so it takes
+                // part in the collision rule with this instance's commit.
+                self.adopt_master_commit(peer, key);
                 Ok(self.session(peer, key).ake.0.handle_dh_commit(rng, version, encrypted_gx, hashed_gx, now))
             }
             Body::DhKey { gy } => {
-                if key != 0 && !self.session(peer, key).ake.0.in_progress() {
-                    // An instance answers the commit we sent to all of them.
-                    if let Some(copy) = self.session(peer, 0).ake.0.clone_commit() {
-                        self.session(peer, key).ake.0 = copy;
-                    }
-                }
+                // An instance answers the commit we sent to all of them.
+                self.adopt_master_commit(peer, key);
                 let Self { key: private_key, conversations, .. } = self;
                 let session = conversation_in(conversations, peer).sessions.entry(key).or_default();
                 session.ake.0.handle_dh_key(rng, private_key, version, &gy)
@@ -727,6 +747,17 @@ impl Otr {
         }
     }
 
+    /// Gives an idle instance session a copy of the DH-Commit we sent to
+    /// all instances (receiver tag 0), so that it can answer it.
+    fn adopt_master_commit(&mut self, peer: &str, key: u32) {
+        if key == 0 || self.session(peer, key).ake.0.in_progress() {
+            return;
+        }
+        if let Some(copy) = self.session(peer, 0).ake.0.clone_commit() {
+            self.session(peer, key).ake.0 = copy;
+        }
+    }
+
     fn go_secure<R: CryptoRng + ?Sized>(&mut self, peer: &str, key: u32, success: AkeSuccess, now: Instant, rng: &mut R) {
         let info = SecureInfo {
             fingerprint: success.their_public_key.fingerprint(),
@@ -742,10 +773,14 @@ impl Otr {
             success.their_dh,
         );
         let session = self.session(peer, key);
-        let still = matches!(&session.state, State::Encrypted(p) if p.info.fingerprint == info.fingerprint);
+        let (still, previous) = match std::mem::take(&mut session.state) {
+            State::Encrypted(old) => (old.info.fingerprint == info.fingerprint, Some(old.keys)),
+            State::Plaintext | State::Finished => (false, None),
+        };
         session.state = State::Encrypted(Box::new(Private {
             info: info.clone(),
             keys,
+            previous,
         }));
         session.smp.reset();
         session.last_active = Some(now);
@@ -763,7 +798,7 @@ impl Otr {
 
     fn handle_data<R: CryptoRng + ?Sized>(&mut self, peer: &str, key: u32, data: DataMessage, now: Instant, rng: &mut R) {
         let decrypted = match &mut self.session(peer, key).state {
-            State::Encrypted(private) => private.keys.decrypt(rng, &data).map_err(UnreadableReason::Data),
+            State::Encrypted(private) => private.decrypt(rng, &data).map_err(UnreadableReason::Data),
             State::Plaintext | State::Finished => Err(UnreadableReason::NotPrivate),
         };
         let decrypted = match decrypted {

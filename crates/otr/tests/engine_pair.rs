@@ -133,3 +133,81 @@ fn fragmented_session() {
     p.drive();
     assert_eq!(p.b.shown.last().unwrap(), &(long, true));
 }
+
+impl Pair {
+    /// Takes what `party` wants to send, without delivering it.
+    fn take_wire(&mut self, alice: bool) -> Vec<String> {
+        let party = if alice { &mut self.a } else { &mut self.b };
+        let mut wire = Vec::new();
+        while let Some(output) = party.otr.poll_output() {
+            match output {
+                Output::Send { text, .. } => wire.push(text),
+                Output::Message { text, encrypted, .. } => party.shown.push((text, encrypted)),
+                Output::Event { event, .. } => party.events.push(event),
+                _ => {}
+            }
+        }
+        wire
+    }
+
+    fn deliver(&mut self, to_alice: bool, wire: &[String]) {
+        let (to, from) = if to_alice { (&mut self.a, "bob") } else { (&mut self.b, "alice") };
+        for text in wire {
+            to.otr.handle_incoming(from, text, self.now, &mut self.rng);
+        }
+    }
+}
+
+#[test]
+fn crossed_queries_and_crossed_commits_still_meet() {
+    for v2_only in [false, true] {
+        let policy = if v2_only { Policy::OPPORTUNISTIC.without(Policy::ALLOW_V3) } else { Policy::OPPORTUNISTIC };
+        let mut p = Pair::new(policy);
+        p.a.otr.start("bob", p.now).unwrap();
+        p.b.otr.start("alice", p.now).unwrap();
+        // Both queries cross, so both DH-Commits cross too.
+        let from_a = p.take_wire(true);
+        let from_b = p.take_wire(false);
+        p.deliver(false, &from_a);
+        p.deliver(true, &from_b);
+        let from_a = p.take_wire(true);
+        let from_b = p.take_wire(false);
+        p.deliver(false, &from_a);
+        p.deliver(true, &from_b);
+        p.drive();
+        assert!(secure(&p.a.otr, "bob"), "v2_only={v2_only}");
+        assert!(secure(&p.b.otr, "alice"), "v2_only={v2_only}");
+    }
+}
+
+#[test]
+fn a_refresh_does_not_lose_messages_in_flight() {
+    let mut p = Pair::new(Policy::OPPORTUNISTIC);
+    p.a.otr.start("bob", p.now).unwrap();
+    p.drive();
+    let MessageState::Encrypted(before) = p.a.otr.status("bob") else { panic!() };
+    // Bob refreshes; Alice answers the query but, before the new AKE ends on
+    // Bob's side, Bob still sends with the old keys.
+    p.b.otr.start("alice", p.now).unwrap();
+    let query = p.take_wire(false);
+    p.deliver(true, &query); // Alice sends a DH-Commit
+    let commit = p.take_wire(true);
+    p.deliver(false, &commit); // Bob sends a DH-Key
+    let key = p.take_wire(false);
+    p.deliver(true, &key); // Alice sends Reveal Signature
+    let reveal = p.take_wire(true);
+    p.deliver(false, &reveal); // Bob is on the new keys now and sends a Signature
+    let signature = p.take_wire(false);
+    p.a.otr.send_message("bob", "sent with the old keys", p.now, &mut p.rng).unwrap();
+    let old = p.take_wire(true);
+    p.deliver(true, &signature); // Alice switches
+    p.deliver(false, &old);
+    p.drive();
+    assert_eq!(p.b.shown.last().unwrap(), &("sent with the old keys".to_owned(), true));
+    let MessageState::Encrypted(after) = p.a.otr.status("bob") else { panic!() };
+    assert_ne!(before.ssid, after.ssid);
+    assert!(p.a.events.iter().any(|e| matches!(e, Event::StillSecure(_))));
+    p.b.otr.send_message("alice", "new keys work", p.now, &mut p.rng).unwrap();
+    p.drive();
+    assert_eq!(p.a.shown.last().unwrap(), &("new keys work".to_owned(), true));
+}
