@@ -3,4 +3,5 @@
 //! processes of different implementations.
 
 pub mod args;
+pub mod driver;
 pub mod keyfile;

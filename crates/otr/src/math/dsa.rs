@@ -42,9 +42,10 @@ const P_BYTES: usize = 128;
 const Q_BYTES: usize = 20;
 /// Bytes of data folded into the running remainder per step of [`reduce_mod_q`].
 const DATA_CHUNK: usize = 32;
-/// Small primes below this bound are sieved out before a primality test
-/// during key generation.
-const SIEVE_BOUND: u32 = 4096;
+/// Key generation sieves candidates for `p` by the odd primes below this.
+const SIEVE_BOUND: u32 = 1 << 16;
+/// Candidates for `p` sieved at once; about 11 of them are prime on average.
+const SIEVE_WINDOW: usize = 4096;
 
 const P_LIMBS: usize = U1024::LIMBS;
 const Q_LIMBS: usize = U192::LIMBS;
@@ -473,83 +474,143 @@ impl Drop for PrivateKey {
 
 impl ZeroizeOnDrop for PrivateKey {}
 
-/// Searches for a 1024-bit prime `p = X - (X mod 2q) + 1` with `X` random,
-/// 1024 bits, top bit set. Candidates with a factor below [`SIEVE_BOUND`] are
-/// discarded before Miller-Rabin base 2, and only then is the full test run.
+/// Searches for a 1024-bit prime `p = X - (X mod 2q) + 1 + 2qi`: `X` is
+/// random, 1024 bits with the top bit set, and `i` runs through a window of
+/// [`SIEVE_WINDOW`] candidates (a new `X` if the window has no prime). The
+/// window is sieved by the odd primes below [`SIEVE_BOUND`], and a candidate
+/// that survives gets Miller-Rabin base 2, then the full primality test.
 fn find_p<R: CryptoRng + ?Sized>(rng: &mut R, q: &QUint) -> Odd<PUint> {
+    let table = &*SMALL_PRIMES;
     let two_q = q.resize::<P_LIMBS>().shl_vartime(1);
-    let two_q = Option::<NonZero<PUint>>::from(NonZero::new(two_q)).unwrap_or(NonZero::<PUint>::ONE);
+    let two_q_nz = Option::<NonZero<PUint>>::from(NonZero::new(two_q)).unwrap_or(NonZero::<PUint>::ONE);
+    // Candidate i is divisible by a small prime s when base + 2q i = 0 mod s,
+    // that is i = -base (2q)^-1 mod s.
+    let step_inverses: Vec<Option<u32>> = table
+        .residues(&two_q)
+        .zip(&table.primes)
+        .map(|(step, &prime)| inverse_mod(step, prime))
+        .collect();
     let top_bit = PUint::ONE.shl_vartime(P_BITS - 1);
-    let sieve = &*SMALL_PRIMES;
+    let mut composite = vec![false; SIEVE_WINDOW];
     loop {
         let mut bytes = [0u8; PUint::BYTES];
         if let Some(random) = bytes.get_mut(PUint::BYTES - P_BYTES..) {
             rng.fill_bytes(random);
         }
         let x = PUint::from_be_slice(&bytes).bitor(&top_bit);
-        let p = x.wrapping_sub(&x.rem_vartime(&two_q)).wrapping_add(&PUint::ONE);
-        if p.bit_width_vartime() != P_BITS || sieve.has_factor(&p) {
-            continue;
+        let base = x.wrapping_sub(&x.rem_vartime(&two_q_nz)).wrapping_add(&PUint::ONE);
+        composite.fill(false);
+        for ((residue, &prime), inverse) in table.residues(&base).zip(&table.primes).zip(&step_inverses) {
+            let first = match inverse {
+                Some(inverse) => u64::from(prime - residue) * u64::from(*inverse) % u64::from(prime),
+                // The step is 0 mod s (impossible for a prime q above s): all
+                // candidates share the residue of the base.
+                None if residue == 0 => 0,
+                None => continue,
+            };
+            let stride = if inverse.is_some() { prime as usize } else { 1 };
+            for flag in composite.iter_mut().skip(first as usize).step_by(stride) {
+                *flag = true;
+            }
         }
-        let Some(odd) = Option::<Odd<PUint>>::from(Odd::new(p)) else {
-            continue;
-        };
-        if MillerRabin::new(odd).test_base_two().is_composite() {
-            continue;
-        }
-        if is_prime(Flavor::Any, &p) {
-            return odd;
+        let mut candidate = base;
+        for (i, &is_composite) in composite.iter().enumerate() {
+            if i > 0 {
+                candidate = candidate.wrapping_add(&two_q);
+            }
+            // Also ends the window if the candidates grew past 1024 bits.
+            if candidate.bit_width_vartime() != P_BITS {
+                break;
+            }
+            if is_composite {
+                continue;
+            }
+            let Some(odd) = Option::<Odd<PUint>>::from(Odd::new(candidate)) else {
+                continue;
+            };
+            if MillerRabin::new(odd).test_base_two().is_composite() {
+                continue;
+            }
+            if is_prime(Flavor::Any, &candidate) {
+                return odd;
+            }
         }
     }
 }
 
-/// The odd primes below [`SIEVE_BOUND`], grouped so that each group's product
-/// fits in 32 bits (one limb on every platform).
+/// `a^-1 mod m` for a prime `m`, or `None` if `a = 0 mod m`.
+fn inverse_mod(a: u32, m: u32) -> Option<u32> {
+    let (mut old_r, mut r) = (i64::from(a % m), i64::from(m));
+    let (mut old_s, mut s) = (1i64, 0i64);
+    while r != 0 {
+        let quotient = old_r / r;
+        (old_r, r) = (r, old_r - quotient * r);
+        (old_s, s) = (s, old_s - quotient * s);
+    }
+    if old_r != 1 {
+        return None;
+    }
+    u32::try_from(old_s.rem_euclid(i64::from(m))).ok()
+}
+
+/// The odd primes below [`SIEVE_BOUND`], and groups of consecutive ones whose
+/// product fits in 32 bits (one limb on every platform), so that a big
+/// number's residues cost one limb division per group.
 struct SmallPrimes {
-    groups: Vec<(Reciprocal, Vec<u32>)>,
+    primes: Vec<u32>,
+    /// The reciprocal of each group's product and the number of primes in it.
+    groups: Vec<(Reciprocal, usize)>,
 }
 
 impl SmallPrimes {
     fn new() -> Self {
         let bound = SIEVE_BOUND as usize;
         let mut composite = vec![false; bound];
-        let mut groups = Vec::new();
-        let mut product: u64 = 1;
-        let mut members = Vec::new();
-        for n in 3..bound {
-            if composite.get(n).copied().unwrap_or(true) || n % 2 == 0 {
+        let mut primes = Vec::new();
+        for n in (3..bound).step_by(2) {
+            if composite.get(n).copied().unwrap_or(true) {
                 continue;
             }
-            for multiple in (n * n..bound).step_by(n) {
+            for multiple in (n * n..bound).step_by(2 * n) {
                 if let Some(c) = composite.get_mut(multiple) {
                     *c = true;
                 }
             }
-            let prime = n as u64;
-            if product * prime > u64::from(u32::MAX) {
-                groups.push(Self::group(product, std::mem::take(&mut members)));
-                product = 1;
+            primes.extend(u32::try_from(n).ok());
+        }
+        let mut groups = Vec::new();
+        let (mut product, mut members) = (1u64, 0usize);
+        for &prime in &primes {
+            if product * u64::from(prime) > u64::from(u32::MAX) {
+                groups.push((Self::reciprocal(product), members));
+                (product, members) = (1, 0);
             }
-            product *= prime;
-            members.push(n as u32);
+            product *= u64::from(prime);
+            members += 1;
         }
-        if !members.is_empty() {
-            groups.push(Self::group(product, members));
+        if members > 0 {
+            groups.push((Self::reciprocal(product), members));
         }
-        Self { groups }
+        Self { primes, groups }
     }
 
-    fn group(product: u64, members: Vec<u32>) -> (Reciprocal, Vec<u32>) {
+    fn reciprocal(product: u64) -> Reciprocal {
         let limb = Limb::from_u32(u32::try_from(product).unwrap_or(1));
         let divisor = Option::<NonZero<Limb>>::from(NonZero::new(limb)).unwrap_or(NonZero::<Limb>::ONE);
-        (Reciprocal::new(divisor), members)
+        Reciprocal::new(divisor)
     }
 
-    /// Whether `n` (public: a candidate prime) has a factor in the table.
-    fn has_factor(&self, n: &PUint) -> bool {
-        self.groups.iter().any(|(reciprocal, members)| {
+    /// `n mod s` for every prime `s` of the table, in order (`n` is public).
+    fn residues<'a>(&'a self, n: &PUint) -> impl Iterator<Item = u32> + 'a {
+        let mut primes = self.primes.iter();
+        let n = *n;
+        self.groups.iter().flat_map(move |(reciprocal, members)| {
             let rem = u64::from(n.rem_limb_with_reciprocal(reciprocal).0);
-            members.iter().any(|&prime| rem % u64::from(prime) == 0)
+            primes
+                .by_ref()
+                .take(*members)
+                .map(move |&prime| (rem % u64::from(prime)) as u32)
+                .collect::<Vec<_>>()
         })
     }
 }
@@ -977,15 +1038,25 @@ mod tests {
     }
 
     #[test]
-    fn small_prime_sieve() {
-        let sieve = &*SMALL_PRIMES;
-        let primes: Vec<u32> = sieve.groups.iter().flat_map(|(_, m)| m.clone()).collect();
-        assert_eq!(&primes[..6], &[3, 5, 7, 11, 13, 17]);
-        assert_eq!(primes.last(), Some(&4093));
-        assert_eq!(primes.len(), 563); // odd primes below 4096
-        assert!(sieve.has_factor(&PUint::from_u32(4093 * 4091)));
-        assert!(!sieve.has_factor(&PUint::from_u32(4099 * 4111)));
-        assert!(!sieve.has_factor(kat_key().public_key().p()));
+    fn small_prime_table() {
+        let table = &*SMALL_PRIMES;
+        assert_eq!(&table.primes[..6], &[3, 5, 7, 11, 13, 17]);
+        assert_eq!(table.primes.last(), Some(&65521));
+        assert_eq!(table.primes.len(), 6541); // odd primes below 2^16
+        assert_eq!(table.groups.iter().map(|(_, n)| n).sum::<usize>(), table.primes.len());
+        let n = PUint::from_u64(0x1234_5678_9abc_def1).wrapping_mul(&PUint::from_u64(0xfedc_ba98_7654_3211));
+        let n = n.shl_vartime(700).wrapping_add(&PUint::from_u32(12345));
+        let p = kat_key().public_key().p().to_owned();
+        for (number, residues) in [(n, table.residues(&n).collect::<Vec<_>>()), (p, table.residues(&p).collect())] {
+            assert_eq!(residues.len(), table.primes.len());
+            for (&prime, residue) in table.primes.iter().zip(residues) {
+                let expected = number.rem_limb(NonZero::new(Limb::from_u32(prime)).unwrap());
+                assert_eq!(u64::from(residue), u64::from(expected.0), "mod {prime}");
+            }
+        }
+        assert_eq!(inverse_mod(3, 7), Some(5));
+        assert_eq!(inverse_mod(14, 7), None);
+        assert_eq!(inverse_mod(65520, 65521), Some(65520));
     }
 
     /// Timings for the report; run with

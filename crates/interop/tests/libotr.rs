@@ -1,0 +1,466 @@
+//! padlock-otr against libotr 4.1.1 (the reference implementation), each
+//! through its `otr-peer` line-protocol program: Padlock is "alice", libotr
+//! is "bob" (or "bob1" and "bob2", two devices of the account "bob").
+//!
+//! Needs libotr5-dev, pkg-config and a C compiler (the harness is compiled
+//! on first use).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use common::{
+    assert_gone_secure, assert_never_plaintext, data_header, field, other, pair, secure_pair, send_fragmented,
+    send_private, smp, status,
+};
+use padlock_interop::driver::{Impl, Net, quote};
+
+const LIBOTR: Impl = Impl::Libotr;
+
+fn secure(test: &str, starter: &str) -> Net {
+    secure_pair(test, LIBOTR, None, starter, "3")
+}
+
+// ---------------------------------------------------------------- AKE
+
+#[test]
+fn ake_started_by_padlock() {
+    let mut net = pair("ake_started_by_padlock", LIBOTR, None);
+    let round = net.cmd("alice", "query bob");
+    let query = round.wires("alice");
+    assert!(query.len() == 1 && query[0].starts_with("?OTRv") && query[0].contains('3'), "query {query:?}");
+    assert_gone_secure(&net, &round, "3");
+    assert!(round.has("alice", "new_fingerprint", &[("fingerprint", net.peer("bob").fingerprint())]));
+    assert!(round.has("bob", "new_fingerprint", &[("fingerprint", net.peer("alice").fingerprint())]));
+    assert_eq!(status(&mut net, "alice", "bob"), ("encrypted".into(), String::new()));
+    assert_eq!(status(&mut net, "bob", "alice"), ("encrypted".into(), String::new()));
+}
+
+#[test]
+fn ake_started_by_libotr() {
+    let mut net = pair("ake_started_by_libotr", LIBOTR, None);
+    let round = net.cmd("bob", "query alice");
+    assert_gone_secure(&net, &round, "3");
+    assert!(round.has("alice", "new_fingerprint", &[("fingerprint", net.peer("bob").fingerprint())]));
+    send_private(&mut net, "alice", "bob", "hello from padlock");
+    send_private(&mut net, "bob", "alice", "hello from libotr");
+}
+
+/// A plaintext message carries Padlock's whitespace tag; libotr answers it
+/// with an AKE (its policy is opportunistic), and the text is shown once,
+/// untagged.
+#[test]
+fn whitespace_tag_starts_ake() {
+    let mut net = pair("whitespace_tag_starts_ake", LIBOTR, None);
+    let round = net.cmd("alice", "send bob plain hello");
+    let shown = round.messages("bob");
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0]["text"], "plain hello", "the whitespace tag is stripped");
+    assert_eq!(shown[0]["encrypted"], false);
+    assert_gone_secure(&net, &round, "3");
+}
+
+// ---------------------------------------------------------------- messages
+
+#[test]
+fn messages_both_ways_with_key_rotation() {
+    let mut net = secure("messages_both_ways_with_key_rotation", "alice");
+    let texts = [
+        "plain ascii",
+        "ünïcødé — 漢字 😀",
+        "two\nlines\r\nand a tab\t",
+        "\"quotes\" and \\backslashes\\ and <b>html</b> & ampersands",
+        "  leading and trailing spaces  ",
+        "?OTR looks like OTR but is text",
+    ];
+    let mut keyids = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        // Alternate, with two in a row from each side now and then.
+        for (from, to) in [("alice", "bob"), ("bob", "alice")] {
+            let round = send_private(&mut net, from, to, &format!("{from} #{i}: {text}"));
+            if i % 2 == 1 {
+                send_private(&mut net, from, to, &format!("{from} #{i} again: {text}"));
+            }
+            let wires = round.wires(from);
+            assert_eq!(wires.len(), 1, "one data message");
+            let header = data_header(wires[0]).unwrap_or_else(|| panic!("not a data message: {}", wires[0]));
+            assert_eq!(header.version, 3);
+            keyids.push((from, header.sender_keyid, header.recipient_keyid));
+        }
+    }
+    // Every reply acknowledges a new key: the sender key ids of each side
+    // climb as the conversation alternates.
+    for side in ["alice", "bob"] {
+        let ids: Vec<u32> = keyids.iter().filter(|(f, ..)| *f == side).map(|(_, s, _)| *s).collect();
+        assert!(ids.windows(2).all(|w| w[0] <= w[1]), "{side}'s key ids never go back: {ids:?}");
+        assert!(ids.last() > ids.first(), "{side} rotated its DH keys: {ids:?}");
+        assert!(ids.last().unwrap() - ids.first().unwrap() >= 4, "{side} rotated at every turn: {ids:?}");
+    }
+}
+
+#[test]
+fn fragmented_message_padlock_to_libotr() {
+    let mut net = secure("fragmented_message_padlock_to_libotr", "alice");
+    let n = send_fragmented(&mut net, "alice", "bob", "?OTR|");
+    assert!(n >= 7, "3000 bytes (about 4000 in base64) need at least 7 fragments of 500, got {n}");
+    send_private(&mut net, "bob", "alice", "got it");
+}
+
+#[test]
+fn fragmented_message_libotr_to_padlock() {
+    let mut net = secure("fragmented_message_libotr_to_padlock", "alice");
+    let n = send_fragmented(&mut net, "bob", "alice", "?OTR|");
+    assert!(n >= 7, "got {n} fragments");
+    send_private(&mut net, "alice", "bob", "got it");
+}
+
+/// With a small maximum message size the AKE messages themselves are
+/// fragmented (the D-H Commit and the signatures exceed 500 bytes).
+#[test]
+fn ake_with_fragments_both_sides() {
+    let mut net = pair("ake_with_fragments_both_sides", LIBOTR, None);
+    net.cmd("alice", "mms 300");
+    net.cmd("bob", "mms 300");
+    let round = net.cmd("alice", "query bob");
+    assert_gone_secure(&net, &round, "3");
+    for name in ["alice", "bob"] {
+        assert!(round.wires(name).iter().all(|w| w.len() <= 300), "{name} respected mms 300");
+        assert!(round.wires(name).iter().any(|w| w.starts_with("?OTR|")), "{name} fragmented its AKE messages");
+    }
+    send_private(&mut net, "alice", "bob", "small pieces");
+    send_private(&mut net, "bob", "alice", "small pieces back");
+}
+
+// ---------------------------------------------------------------- SMP
+
+fn smp_case(test: &str, asker: &str, question: Option<&str>) {
+    let mut net = secure(test, "alice");
+    let responder = other(asker);
+    let (a, r) = smp(&mut net, asker, responder, question, "the secret", "the secret");
+    assert!(a.contains(&"success".to_owned()), "asker {asker} saw {a:?}");
+    assert!(r.contains(&"success".to_owned()), "responder {responder} saw {r:?}");
+    assert!(!a.iter().chain(&r).any(|e| e == "failure" || e == "cheated" || e == "abort"), "{a:?} {r:?}");
+    assert_eq!(status(&mut net, "alice", "bob"), ("encrypted".into(), "smp".into()));
+    assert_eq!(status(&mut net, "bob", "alice"), ("encrypted".into(), "smp".into()));
+    // The session goes on after SMP.
+    send_private(&mut net, "alice", "bob", "verified");
+    send_private(&mut net, "bob", "alice", "verified too");
+}
+
+#[test]
+fn smp_with_question_padlock_asks() {
+    smp_case("smp_with_question_padlock_asks", "alice", Some("What is the name of the café? (2 words)"));
+}
+
+#[test]
+fn smp_with_question_libotr_asks() {
+    smp_case("smp_with_question_libotr_asks", "bob", Some("Où était-on le 1er mai?"));
+}
+
+#[test]
+fn smp_without_question_padlock_starts() {
+    smp_case("smp_without_question_padlock_starts", "alice", None);
+}
+
+#[test]
+fn smp_without_question_libotr_starts() {
+    smp_case("smp_without_question_libotr_starts", "bob", None);
+}
+
+fn smp_wrong_case(test: &str, asker: &str) {
+    let mut net = secure(test, "alice");
+    let responder = other(asker);
+    let (a, r) = smp(&mut net, asker, responder, Some("favourite colour?"), "blue", "green");
+    eprintln!("wrong SMP answer: asker {asker} saw {a:?}, responder {responder} saw {r:?}");
+    assert!(!a.iter().chain(&r).any(|e| e == "success"), "{a:?} {r:?}");
+    assert!(a.contains(&"failure".to_owned()), "the asker {asker} sees failure: {a:?}");
+    assert!(r.contains(&"failure".to_owned()), "the responder {responder} sees failure: {r:?}");
+    assert_eq!(status(&mut net, "alice", "bob"), ("encrypted".into(), String::new()));
+    assert_eq!(status(&mut net, "bob", "alice"), ("encrypted".into(), String::new()));
+    // A failed SMP leaves the session usable and SMP can be retried.
+    send_private(&mut net, "alice", "bob", "still private");
+    let (a, r) = smp(&mut net, responder, asker, None, "again", "again");
+    assert!(a.contains(&"success".to_owned()) && r.contains(&"success".to_owned()), "retry: {a:?} {r:?}");
+}
+
+#[test]
+fn smp_wrong_answer_padlock_asks() {
+    smp_wrong_case("smp_wrong_answer_padlock_asks", "alice");
+}
+
+#[test]
+fn smp_wrong_answer_libotr_asks() {
+    smp_wrong_case("smp_wrong_answer_libotr_asks", "bob");
+}
+
+#[test]
+fn smp_abort_by_responder() {
+    let mut net = secure("smp_abort_by_responder", "alice");
+    let round = net.cmd("alice", "smp bob one");
+    round.one("bob", "smp", &[("event", "ask_for_secret")]);
+    let round = net.cmd("bob", "smp_abort alice");
+    assert!(round.has("alice", "smp", &[("event", "abort")]), "alice sees the abort: {:?}", round.smp_events("alice"));
+    // A new run after the abort works.
+    let (a, r) = smp(&mut net, "alice", "bob", None, "two", "two");
+    assert!(a.contains(&"success".to_owned()) && r.contains(&"success".to_owned()), "{a:?} {r:?}");
+}
+
+// ---------------------------------------------------------------- extra symmetric key
+
+fn extra_key_case(test: &str, sender: &str) {
+    let mut net = secure(test, "alice");
+    send_private(&mut net, "alice", "bob", "warm up the keys");
+    send_private(&mut net, "bob", "alice", "rotated");
+    let receiver = other(sender);
+    let round = net.cmd(sender, &format!("extrakey {receiver} 7 {}", quote("file:/x y é")));
+    let mine = round.of_type(sender, "extra_key");
+    let theirs = round.of_type(receiver, "extra_key");
+    assert_eq!(mine.len(), 1, "{sender} reports the key it sent");
+    assert_eq!(theirs.len(), 1, "{receiver} reports the key it received");
+    assert_eq!(mine[0]["sent"], true);
+    assert_eq!(theirs[0]["sent"], false);
+    let key = field(mine[0], "key");
+    assert!(key.len() == 64 && key.bytes().all(|c| c.is_ascii_hexdigit()), "key {key:?}");
+    assert_eq!(key, field(theirs[0], "key"), "both sides derive the same extra symmetric key");
+    assert_eq!(theirs[0]["use"], 7);
+    assert_eq!(theirs[0]["usedata"], "file:/x y é");
+    assert!(round.messages(receiver).is_empty(), "TLV 8 alone shows no message");
+}
+
+#[test]
+fn extra_key_padlock_sends() {
+    extra_key_case("extra_key_padlock_sends", "alice");
+}
+
+#[test]
+fn extra_key_libotr_sends() {
+    extra_key_case("extra_key_libotr_sends", "bob");
+}
+
+// ---------------------------------------------------------------- ending
+
+fn end_case(test: &str, ender: &str) {
+    let mut net = secure(test, "alice");
+    send_private(&mut net, "alice", "bob", "before the end");
+    let left = other(ender);
+    let round = net.cmd(ender, &format!("end {left}"));
+    assert!(round.has(ender, "gone_insecure", &[("state", "plaintext")]), "{ender} is back to plaintext");
+    assert!(round.has(left, "gone_insecure", &[("state", "finished")]), "{left} learns that {ender} ended");
+    assert_eq!(status(&mut net, ender, left).0, "plaintext");
+    assert_eq!(status(&mut net, left, ender).0, "finished");
+    // Sending into a finished conversation sends nothing.
+    let text = "into the void";
+    let round = net.cmd(left, &format!("send {ender} {text}"));
+    assert!(round.has(left, "msg_event", &[("event", "connection_ended")]), "{:?}", round.msg_events(left));
+    assert!(round.wires(left).is_empty(), "nothing leaves {left}: {:?}", round.wires(left));
+    assert!(round.messages(ender).is_empty());
+    // Ending the finished conversation too, then a fresh AKE works.
+    let round = net.cmd(left, &format!("end {ender}"));
+    assert!(round.wires(left).is_empty(), "ending a finished conversation sends nothing");
+    let round = net.cmd(left, &format!("query {ender}"));
+    assert_gone_secure(&net, &round, "3");
+    send_private(&mut net, left, ender, "again");
+}
+
+#[test]
+fn end_by_padlock() {
+    end_case("end_by_padlock", "alice");
+}
+
+#[test]
+fn end_by_libotr() {
+    end_case("end_by_libotr", "bob");
+}
+
+// ---------------------------------------------------------------- instance tags
+
+/// Two libotr devices of the account "bob" (same key, their own instance
+/// tags) and one Padlock "alice": everything alice sends to "bob" reaches
+/// both devices, as an XMPP server delivers to every resource.
+#[test]
+fn two_libotr_instances_of_one_account() {
+    let mut net = Net::new(common::programs(), "two_libotr_instances_of_one_account");
+    net.spawn(Impl::Padlock, "alice", "alice");
+    net.spawn(LIBOTR, "bob1", "bob");
+    net.spawn_sharing_key(LIBOTR, "bob2", "bob", "bob1");
+    let (tag1, tag2) = (net.peer("bob1").instag().to_owned(), net.peer("bob2").instag().to_owned());
+    assert_eq!(net.peer("bob1").fingerprint(), net.peer("bob2").fingerprint(), "one key");
+    assert_ne!(tag1, tag2, "two instance tags");
+    let alice_tag = net.peer("alice").instag().to_owned();
+
+    let round = net.cmd("alice", "query bob");
+    let secure = round.of_type("alice", "gone_secure");
+    let mut tags: Vec<&str> = secure.iter().map(|e| field(e, "instag")).collect();
+    tags.sort_unstable();
+    let mut want = vec![tag1.as_str(), tag2.as_str()];
+    want.sort_unstable();
+    assert_eq!(tags, want, "alice goes secure with each device once");
+    for e in &secure {
+        assert_eq!(e["version"], "3");
+        assert_eq!(e["fingerprint"], net.peer("bob1").fingerprint());
+    }
+    assert_ne!(secure[0]["ssid"], secure[1]["ssid"], "two sessions");
+    for bob in ["bob1", "bob2"] {
+        let e = round.one(bob, "gone_secure", &[]);
+        assert_eq!(e["instag"], alice_tag.as_str());
+        assert!(secure.iter().any(|a| a["ssid"] == e["ssid"]), "{bob}'s ssid is one of alice's");
+    }
+
+    for (chosen, tag, left_out) in [("bob1", &tag1, "bob2"), ("bob2", &tag2, "bob1")] {
+        net.cmd("alice", &format!("select bob {tag}"));
+        let text = format!("only for {chosen}");
+        let round = net.cmd("alice", &format!("send bob {}", quote(&text)));
+        assert_never_plaintext(&round, &text);
+        let shown = round.find(chosen, "message", &[("text", &text)]);
+        assert!(shown.len() == 1 && shown[0]["encrypted"] == true, "{chosen} shows it: {:?}", round.texts(chosen));
+        assert!(round.messages(left_out).is_empty(), "{left_out} shows nothing: {:?}", round.texts(left_out));
+        let quiet = round.msg_events(left_out);
+        assert!(
+            quiet.iter().all(|e| *e == "rcvdmsg_for_other_instance"),
+            "{left_out} at most reports a message for another instance: {quiet:?}"
+        );
+        eprintln!("{left_out} reported {quiet:?} for alice's message to {chosen}");
+    }
+
+    // Both devices answer; alice tells them apart but shows both.
+    for bob in ["bob1", "bob2"] {
+        let text = format!("{bob} here");
+        let round = net.cmd(bob, &format!("send alice {}", quote(&text)));
+        let shown = round.find("alice", "message", &[("text", &text)]);
+        assert!(shown.len() == 1 && shown[0]["encrypted"] == true, "alice: {:?}", round.texts("alice"));
+        let other_bob = if bob == "bob1" { "bob2" } else { "bob1" };
+        assert!(round.messages(other_bob).is_empty(), "a device never sees the other's traffic");
+    }
+}
+
+// ---------------------------------------------------------------- versions
+
+#[test]
+fn v3_by_default() {
+    let mut net = secure("v3_by_default", "bob");
+    let round = send_private(&mut net, "alice", "bob", "v3 data");
+    assert_eq!(data_header(round.wires("alice")[0]).map(|h| h.version), Some(3));
+}
+
+fn v2_case(test: &str, starter: &str) {
+    let mut net = secure_pair(test, LIBOTR, Some("v2"), starter, "2");
+    for i in 0..3 {
+        let round = send_private(&mut net, "alice", "bob", &format!("v2 from padlock {i} ✓"));
+        assert_eq!(data_header(round.wires("alice")[0]).map(|h| h.version), Some(2));
+        let round = send_private(&mut net, "bob", "alice", &format!("v2 from libotr {i}\nline two"));
+        assert_eq!(data_header(round.wires("bob")[0]).map(|h| h.version), Some(2));
+    }
+    send_fragmented(&mut net, "alice", "bob", "?OTR,");
+    send_fragmented(&mut net, "bob", "alice", "?OTR,");
+    let (a, r) = smp(&mut net, "alice", "bob", Some("v2 question?"), "s3cret", "s3cret");
+    assert!(a.contains(&"success".to_owned()) && r.contains(&"success".to_owned()), "{a:?} {r:?}");
+    let (a, r) = smp(&mut net, "bob", "alice", None, "x", "y");
+    assert!(a.contains(&"failure".to_owned()) && r.contains(&"failure".to_owned()), "{a:?} {r:?}");
+    let round = net.cmd("alice", "end bob");
+    assert!(round.has("bob", "gone_insecure", &[("state", "finished")]));
+}
+
+#[test]
+fn v2_when_libotr_allows_only_v2_padlock_starts() {
+    v2_case("v2_when_libotr_allows_only_v2_padlock_starts", "alice");
+}
+
+#[test]
+fn v2_when_libotr_allows_only_v2_libotr_starts() {
+    v2_case("v2_when_libotr_allows_only_v2_libotr_starts", "bob");
+}
+
+// ---------------------------------------------------------------- refresh
+
+/// A query while private refreshes the session: both sides end up secure
+/// (still_secure or gone_secure again) with a new, common ssid.
+fn refresh_case(test: &str, querier: &str) {
+    let mut net = secure(test, "alice");
+    let old = net.peer("alice").events_of_type("gone_secure")[0]["ssid"].clone();
+    send_private(&mut net, "alice", "bob", "before refresh");
+    let answerer = other(querier);
+    let round = net.cmd(querier, &format!("query {answerer}"));
+    let last_secure = |name: &str| {
+        round
+            .all(name)
+            .iter()
+            .rev()
+            .find(|e| e["type"] == "gone_secure" || e["type"] == "still_secure")
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} did not (re)gain a secure session: {:?}", round.all(name)))
+    };
+    let (q, a) = (last_secure(querier), last_secure(answerer));
+    eprintln!(
+        "refresh by {querier}: {querier} reported {}, {answerer} reported {} (insecure in between: {:?} / {:?})",
+        q["type"],
+        a["type"],
+        round.of_type(querier, "gone_insecure").len(),
+        round.of_type(answerer, "gone_insecure").len()
+    );
+    assert_eq!(q["ssid"], a["ssid"], "a common new session");
+    assert_ne!(q["ssid"], old, "the ssid changed");
+    assert_eq!(status(&mut net, "alice", "bob").0, "encrypted");
+    assert_eq!(status(&mut net, "bob", "alice").0, "encrypted");
+    send_private(&mut net, "alice", "bob", "after refresh");
+    send_private(&mut net, "bob", "alice", "after refresh too");
+}
+
+#[test]
+fn query_while_private_padlock_queries() {
+    refresh_case("query_while_private_padlock_queries", "alice");
+}
+
+#[test]
+fn query_while_private_libotr_queries() {
+    refresh_case("query_while_private_libotr_queries", "bob");
+}
+
+// ---------------------------------------------------------------- fault tolerance
+
+/// libotr is killed and started again (same key, same instance tag: a client
+/// restart) while Padlock still thinks the conversation is private. Padlock's
+/// next message must not be shown in plaintext anywhere, both users must
+/// learn that something went wrong, and the session must heal.
+#[test]
+fn libotr_restarted_while_private() {
+    let mut net = secure("libotr_restarted_while_private", "alice");
+    send_private(&mut net, "alice", "bob", "before the crash");
+    send_private(&mut net, "bob", "alice", "ack");
+    net.restart("bob");
+    assert_eq!(status(&mut net, "alice", "bob").0, "encrypted", "alice has not noticed yet");
+
+    let lost = "sent into the lost session";
+    let round = net.cmd("alice", &format!("send bob {}", quote(lost)));
+    assert_never_plaintext(&round, lost);
+    assert!(round.find("bob", "message", &[("text", lost)]).is_empty(), "bob cannot have read it");
+    eprintln!("after the restart, alice's message: alice saw {:?}", round.all("alice"));
+    eprintln!("after the restart, alice's message: bob saw {:?}", round.all("bob"));
+    // What the users notice: bob that an unreadable message came in,
+    // alice that bob could not read it.
+    let bob_noticed = round.msg_events("bob");
+    assert!(
+        bob_noticed.iter().any(|e| *e == "rcvdmsg_not_in_private" || *e == "rcvdmsg_unreadable"),
+        "bob is told an encrypted message could not be read: {bob_noticed:?}"
+    );
+    assert!(
+        round.has("alice", "msg_event", &[("event", "rcvdmsg_general_err")]),
+        "alice is shown libotr's error message: {:?}",
+        round.msg_events("alice")
+    );
+    let healed_by_itself = round.has("alice", "gone_secure", &[]) && round.has("bob", "gone_secure", &[]);
+    let mut all = round;
+    if !healed_by_itself {
+        eprintln!("the session did not heal by itself; alice sends a query");
+        let round = net.cmd("alice", "query bob");
+        assert_gone_secure(&net, &round, "3");
+        all.extend(round);
+    }
+    assert_never_plaintext(&all, lost);
+    for message in all.find("bob", "message", &[("text", lost)]) {
+        eprintln!("the lost message was resent after the new AKE: {message}");
+    }
+    assert_eq!(status(&mut net, "alice", "bob").0, "encrypted");
+    assert_eq!(status(&mut net, "bob", "alice").0, "encrypted");
+    send_private(&mut net, "alice", "bob", "healed");
+    send_private(&mut net, "bob", "alice", "healed too");
+}
