@@ -34,7 +34,10 @@
 //! wire texts shortened), each peer's stderr, and keeps its directory, with
 //! the full transcript in `transcript.txt`.
 
-#![expect(clippy::panic, reason = "a test driver: a failure is a panic that carries the transcript")]
+#![expect(
+    clippy::panic,
+    reason = "a test driver: a failure is a panic that carries the transcript"
+)]
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
@@ -89,8 +92,16 @@ impl Programs {
     /// `env!("CARGO_BIN_EXE_otr-peer")`), `harness_dir` holds
     /// `libotr_peer.c` and `potr_peer.py`, and the libotr harness is
     /// compiled into `build_dir` (in tests: `env!("CARGO_TARGET_TMPDIR")`).
-    pub fn new(otr_peer: impl Into<PathBuf>, harness_dir: impl Into<PathBuf>, build_dir: impl Into<PathBuf>) -> Self {
-        Self { otr_peer: otr_peer.into(), harness_dir: harness_dir.into(), build_dir: build_dir.into() }
+    pub fn new(
+        otr_peer: impl Into<PathBuf>,
+        harness_dir: impl Into<PathBuf>,
+        build_dir: impl Into<PathBuf>,
+    ) -> Self {
+        Self {
+            otr_peer: otr_peer.into(),
+            harness_dir: harness_dir.into(),
+            build_dir: build_dir.into(),
+        }
     }
 
     /// The command that starts a peer of `kind` (without its arguments).
@@ -100,7 +111,9 @@ impl Programs {
             Impl::Libotr => Command::new(self.libotr_peer()),
             Impl::Potr => {
                 if !Path::new(DEBIAN_PYTHON).exists() {
-                    panic!("{DEBIAN_PYTHON} is missing: install python3, python3-potr and python3-pycryptodome");
+                    panic!(
+                        "{DEBIAN_PYTHON} is missing: install python3, python3-potr and python3-pycryptodome"
+                    );
                 }
                 let mut command = Command::new(DEBIAN_PYTHON);
                 command.arg(self.harness_dir.join("potr_peer.py"));
@@ -129,12 +142,15 @@ impl Programs {
         let source = self.harness_dir.join("libotr_peer.c");
         let mut hasher = DefaultHasher::new();
         for file in [&source, &self.harness_dir.join("json.h")] {
-            let text = fs::read(file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+            let text =
+                fs::read(file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
             text.hash(&mut hasher);
         }
         let flags = pkg_config_libotr();
         flags.hash(&mut hasher);
-        let out = self.build_dir.join(format!("libotr_peer-{:016x}", hasher.finish()));
+        let out = self
+            .build_dir
+            .join(format!("libotr_peer-{:016x}", hasher.finish()));
         if out.exists() {
             return out;
         }
@@ -150,7 +166,9 @@ impl Programs {
             .arg("-o")
             .arg(&partial)
             .output()
-            .unwrap_or_else(|e| panic!("cannot run cc ({e}): install gcc, pkg-config and libotr5-dev"));
+            .unwrap_or_else(|e| {
+                panic!("cannot run cc ({e}): install gcc, pkg-config and libotr5-dev")
+            });
         if !output.status.success() {
             panic!(
                 "building the libotr harness failed ({}); install libotr5-dev (and gcc, pkg-config):\n{}",
@@ -158,8 +176,13 @@ impl Programs {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
-        fs::rename(&partial, &out)
-            .unwrap_or_else(|e| panic!("cannot move {} to {}: {e}", partial.display(), out.display()));
+        fs::rename(&partial, &out).unwrap_or_else(|e| {
+            panic!(
+                "cannot move {} to {}: {e}",
+                partial.display(),
+                out.display()
+            )
+        });
         out
     }
 }
@@ -169,14 +192,19 @@ fn pkg_config_libotr() -> Vec<String> {
     let output = Command::new("pkg-config")
         .args(["--cflags", "--libs", "libotr"])
         .output()
-        .unwrap_or_else(|e| panic!("cannot run pkg-config ({e}): install pkg-config and libotr5-dev"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run pkg-config ({e}): install pkg-config and libotr5-dev")
+        });
     if !output.status.success() {
         panic!(
             "pkg-config does not know libotr: install libotr5-dev\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    String::from_utf8_lossy(&output.stdout).split_whitespace().map(str::to_owned).collect()
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The transcript shared by the peers of a net: one line per command sent
@@ -184,7 +212,10 @@ fn pkg_config_libotr() -> Vec<String> {
 type Transcript = Arc<Mutex<Vec<String>>>;
 
 fn note(transcript: &Transcript, line: String) {
-    transcript.lock().unwrap_or_else(PoisonError::into_inner).push(line);
+    transcript
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(line);
 }
 
 /// One running peer process.
@@ -207,8 +238,21 @@ impl Peer {
     /// Starts a peer of `kind` for `account` with its key in `keyfile`
     /// (created if missing; the instance tag goes to `KEYFILE.instag`), and
     /// waits for its `ready` event. `name` labels it in the transcript.
-    pub fn spawn(programs: &Programs, kind: Impl, name: &str, account: &str, keyfile: &Path) -> Self {
-        Self::spawn_logged(programs, kind, name, account, keyfile, Transcript::default())
+    pub fn spawn(
+        programs: &Programs,
+        kind: Impl,
+        name: &str,
+        account: &str,
+        keyfile: &Path,
+    ) -> Self {
+        Self::spawn_logged(
+            programs,
+            kind,
+            name,
+            account,
+            keyfile,
+            Transcript::default(),
+        )
     }
 
     fn spawn_logged(
@@ -249,7 +293,9 @@ impl Peer {
             let mut buffer = [0u8; 4096];
             while let Ok(n @ 1..) = stderr_pipe.read(&mut buffer) {
                 let text = String::from_utf8_lossy(&buffer[..n]);
-                sink.lock().unwrap_or_else(PoisonError::into_inner).push_str(&text);
+                sink.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push_str(&text);
             }
         });
         let mut peer = Self {
@@ -266,7 +312,10 @@ impl Peer {
             pings: 0,
             transcript,
         };
-        note(&peer.transcript, format!("{name:>8} : started {kind:?} peer for account {account}"));
+        note(
+            &peer.transcript,
+            format!("{name:>8} : started {kind:?} peer for account {account}"),
+        );
         let ready = peer.next_event("its ready event");
         if ready["type"] != "ready" {
             panic!("{name}: expected a ready event, got {ready}");
@@ -322,7 +371,10 @@ impl Peer {
 
     /// What it wrote on stderr so far.
     pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.stderr
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Sends one command line (without its newline).
@@ -330,9 +382,16 @@ impl Peer {
         if !line.starts_with("ping ") {
             note(&self.transcript, format!("{:>8} > {}", self.name, line));
         }
-        let written = self.stdin.write_all(line.as_bytes()).and_then(|()| self.stdin.write_all(b"\n"));
+        let written = self
+            .stdin
+            .write_all(line.as_bytes())
+            .and_then(|()| self.stdin.write_all(b"\n"));
         if let Err(error) = written.and_then(|()| self.stdin.flush()) {
-            panic!("{}: cannot send {line:?}: {error}\nstderr:\n{}", self.name, self.stderr());
+            panic!(
+                "{}: cannot send {line:?}: {error}\nstderr:\n{}",
+                self.name,
+                self.stderr()
+            );
         }
     }
 
@@ -363,10 +422,17 @@ impl Peer {
         let line = match self.lines.recv_timeout(ANSWER_TIMEOUT) {
             Ok(line) => line,
             Err(RecvTimeoutError::Timeout) => {
-                panic!("{}: no answer within {ANSWER_TIMEOUT:?} while waiting for {waiting_for}", self.name)
+                panic!(
+                    "{}: no answer within {ANSWER_TIMEOUT:?} while waiting for {waiting_for}",
+                    self.name
+                )
             }
             Err(RecvTimeoutError::Disconnected) => {
-                let status = self.child.wait().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
+                let status = self
+                    .child
+                    .wait()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|e| e.to_string());
                 // Give the stderr thread a moment to collect the last words.
                 thread::sleep(Duration::from_millis(50));
                 let hint = match self.kind {
@@ -418,12 +484,18 @@ impl Round {
 
     /// The events of one `type`.
     pub fn of_type(&self, name: &str, kind: &str) -> Vec<&Value> {
-        self.all(name).iter().filter(|e| e["type"] == kind).collect()
+        self.all(name)
+            .iter()
+            .filter(|e| e["type"] == kind)
+            .collect()
     }
 
     /// The events of one `type` whose string fields have the given values.
     pub fn find(&self, name: &str, kind: &str, fields: &[(&str, &str)]) -> Vec<&Value> {
-        self.of_type(name, kind).into_iter().filter(|e| fields.iter().all(|(k, v)| e[*k] == *v)).collect()
+        self.of_type(name, kind)
+            .into_iter()
+            .filter(|e| fields.iter().all(|(k, v)| e[*k] == *v))
+            .collect()
     }
 
     /// Whether some event of `type` has the given string fields.
@@ -433,7 +505,10 @@ impl Round {
 
     /// The wire texts the peer sent.
     pub fn wires(&self, name: &str) -> Vec<&str> {
-        self.of_type(name, "wire").into_iter().filter_map(|e| e["data"].as_str()).collect()
+        self.of_type(name, "wire")
+            .into_iter()
+            .filter_map(|e| e["data"].as_str())
+            .collect()
     }
 
     /// The `message` events the peer showed.
@@ -443,17 +518,26 @@ impl Round {
 
     /// The texts of the messages the peer showed.
     pub fn texts(&self, name: &str) -> Vec<&str> {
-        self.messages(name).into_iter().filter_map(|e| e["text"].as_str()).collect()
+        self.messages(name)
+            .into_iter()
+            .filter_map(|e| e["text"].as_str())
+            .collect()
     }
 
     /// The `event` names of the peer's `smp` events.
     pub fn smp_events(&self, name: &str) -> Vec<&str> {
-        self.of_type(name, "smp").into_iter().filter_map(|e| e["event"].as_str()).collect()
+        self.of_type(name, "smp")
+            .into_iter()
+            .filter_map(|e| e["event"].as_str())
+            .collect()
     }
 
     /// The `event` names of the peer's `msg_event`s.
     pub fn msg_events(&self, name: &str) -> Vec<&str> {
-        self.of_type(name, "msg_event").into_iter().filter_map(|e| e["event"].as_str()).collect()
+        self.of_type(name, "msg_event")
+            .into_iter()
+            .filter_map(|e| e["event"].as_str())
+            .collect()
     }
 
     /// The only event of `type` with the given fields; panics (the net then
@@ -461,7 +545,10 @@ impl Round {
     pub fn one(&self, name: &str, kind: &str, fields: &[(&str, &str)]) -> &Value {
         match self.find(name, kind, fields).as_slice() {
             [event] => event,
-            found => panic!("{name}: expected one {kind} event with {fields:?} this round, found {}", found.len()),
+            found => panic!(
+                "{name}: expected one {kind} event with {fields:?} this round, found {}",
+                found.len()
+            ),
         }
     }
 
@@ -481,10 +568,17 @@ impl TempDir {
     fn new(label: &str) -> Self {
         static COUNT: AtomicU64 = AtomicU64::new(0);
         let unique = COUNT.fetch_add(1, Ordering::Relaxed);
-        let label: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-        let path = std::env::temp_dir().join(format!("padlock-interop-{label}-{}-{unique}", std::process::id()));
+        let label: String = label
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let path = std::env::temp_dir().join(format!(
+            "padlock-interop-{label}-{}-{unique}",
+            std::process::id()
+        ));
         let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
         Self(path)
     }
 }
@@ -540,7 +634,14 @@ impl Net {
             panic!("there is already a peer called {name}");
         }
         let keyfile = self.keyfile(name);
-        let peer = Peer::spawn_logged(&self.programs, kind, name, account, &keyfile, Arc::clone(&self.transcript));
+        let peer = Peer::spawn_logged(
+            &self.programs,
+            kind,
+            name,
+            account,
+            &keyfile,
+            Arc::clone(&self.transcript),
+        );
         self.marks.insert(name.to_owned(), 0);
         self.peers.push(peer);
         self.peer(name)
@@ -549,9 +650,16 @@ impl Net {
     /// Starts the peer `name` with a copy of the key file of `key_of` (but
     /// not its instance tag file): another device of the same account, with
     /// the same DSA key and its own instance tag.
-    pub fn spawn_sharing_key(&mut self, kind: Impl, name: &str, account: &str, key_of: &str) -> &Peer {
+    pub fn spawn_sharing_key(
+        &mut self,
+        kind: Impl,
+        name: &str,
+        account: &str,
+        key_of: &str,
+    ) -> &Peer {
         let (from, to) = (self.keyfile(key_of), self.keyfile(name));
-        fs::copy(&from, &to).unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", from.display(), to.display()));
+        fs::copy(&from, &to)
+            .unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", from.display(), to.display()));
         self.spawn(kind, name, account)
     }
 
@@ -563,8 +671,14 @@ impl Net {
         let mut old = self.peers.remove(index);
         old.kill();
         note(&self.transcript, format!("{name:>8} : killed"));
-        let peer =
-            Peer::spawn_logged(&self.programs, old.kind, name, &old.account, &old.keyfile, Arc::clone(&self.transcript));
+        let peer = Peer::spawn_logged(
+            &self.programs,
+            old.kind,
+            name,
+            &old.account,
+            &old.keyfile,
+            Arc::clone(&self.transcript),
+        );
         self.marks.insert(name.to_owned(), 0);
         self.peers.insert(index, peer);
         self.peer(name)
@@ -576,7 +690,10 @@ impl Net {
     }
 
     fn index(&self, name: &str) -> usize {
-        self.peers.iter().position(|p| p.name == name).unwrap_or_else(|| panic!("no peer called {name}"))
+        self.peers
+            .iter()
+            .position(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no peer called {name}"))
     }
 
     /// Sends `line` to the peer `name`, then relays until quiet; returns the
@@ -588,6 +705,14 @@ impl Net {
         self.settle()
     }
 
+    /// Sends `line` to the peer `name` without relaying anything yet, so
+    /// that commands to several peers cross on the way; [`Net::settle`]
+    /// then delivers.
+    pub fn post(&mut self, name: &str, line: &str) {
+        let index = self.index(name);
+        self.peers[index].cmd(line);
+    }
+
     /// Sends `line` to the peer `name` and returns its events up to a
     /// `pong`, relaying nothing: what it sent stays undelivered (a message
     /// lost on the way).
@@ -597,9 +722,14 @@ impl Net {
         self.peers[index].cmd(line);
         let events = self.peers[index].sync();
         for event in events.iter().filter(|e| e["type"] == "wire") {
-            note(&self.transcript, format!("{name:>8} ! dropped {}", shorten(&event.to_string())));
+            note(
+                &self.transcript,
+                format!("{name:>8} ! dropped {}", shorten(&event.to_string())),
+            );
         }
-        Round { events: BTreeMap::from([(name.to_owned(), events)]) }
+        Round {
+            events: BTreeMap::from([(name.to_owned(), events)]),
+        }
     }
 
     /// Sends `status <peer>` to `name` and returns the `status` event.
@@ -621,7 +751,11 @@ impl Net {
                         moved |= self.deliver(index, event);
                     }
                 }
-                round.events.entry(self.peers[index].name.clone()).or_default().extend(events);
+                round
+                    .events
+                    .entry(self.peers[index].name.clone())
+                    .or_default()
+                    .extend(events);
             }
             if !moved {
                 return round;
@@ -643,7 +777,13 @@ impl Net {
             }
         }
         if !delivered {
-            note(&self.transcript, format!("{:>8} ! nobody is logged in as {to:?}", self.peers[from].name));
+            note(
+                &self.transcript,
+                format!(
+                    "{:>8} ! nobody is logged in as {to:?}",
+                    self.peers[from].name
+                ),
+            );
         }
         delivered
     }
@@ -657,14 +797,25 @@ impl Net {
     /// The events of peer `name` since the last command.
     pub fn recent(&self, name: &str) -> &[Value] {
         let peer = self.peer(name);
-        let mark = self.marks.get(name).copied().unwrap_or(0).min(peer.events.len());
+        let mark = self
+            .marks
+            .get(name)
+            .copied()
+            .unwrap_or(0)
+            .min(peer.events.len());
         &peer.events[mark..]
     }
 
     /// Waits until the peer `name` reports an event (since the last command)
     /// for which `matches` holds, settling again every few milliseconds for
     /// up to `within` (for timer-driven behaviour); panics otherwise.
-    pub fn wait_for(&mut self, name: &str, what: &str, within: Duration, matches: impl Fn(&Value) -> bool) -> Value {
+    pub fn wait_for(
+        &mut self,
+        name: &str,
+        what: &str,
+        within: Duration,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Value {
         let deadline = Instant::now() + within;
         loop {
             if let Some(event) = self.recent(name).iter().find(|e| matches(e)) {
@@ -682,7 +833,12 @@ impl Net {
     /// then each peer's stderr.
     pub fn transcript(&self) -> String {
         let mut out = String::new();
-        for line in self.transcript.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+        for line in self
+            .transcript
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
             let _ = writeln!(out, "{}", shorten(line));
         }
         for peer in &self.peers {
@@ -700,9 +856,17 @@ impl Drop for Net {
         if !thread::panicking() {
             return;
         }
-        let full = self.transcript.lock().unwrap_or_else(PoisonError::into_inner).join("\n");
+        let full = self
+            .transcript
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .join("\n");
         let _ = fs::write(self.dir().join("transcript.txt"), full);
-        eprintln!("===== transcript (full text in {}/transcript.txt)\n{}=====", self.dir().display(), self.transcript());
+        eprintln!(
+            "===== transcript (full text in {}/transcript.txt)\n{}=====",
+            self.dir().display(),
+            self.transcript()
+        );
     }
 }
 

@@ -18,7 +18,10 @@ const HEADER: &str = "padlock otr-peer key v1";
 const NAMES: [&str; 5] = ["p", "q", "g", "y", "x"];
 
 /// Loads the key and instance tag, creating whichever is missing.
-pub fn load_or_create<R: CryptoRng + ?Sized>(path: &Path, rng: &mut R) -> io::Result<(PrivateKey, InstanceTag)> {
+pub fn load_or_create<R: CryptoRng + ?Sized>(
+    path: &Path,
+    rng: &mut R,
+) -> io::Result<(PrivateKey, InstanceTag)> {
     let key = match fs::read_to_string(path) {
         Ok(text) => parse_key(&Zeroizing::new(text))?,
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
@@ -67,12 +70,16 @@ fn parse_key(text: &str) -> io::Result<PrivateKey> {
     }
     let mut values: Vec<Zeroizing<Vec<u8>>> = Vec::with_capacity(5);
     for name in NAMES {
-        let line = lines.next().ok_or_else(|| invalid(format!("missing {name}")))?;
+        let line = lines
+            .next()
+            .ok_or_else(|| invalid(format!("missing {name}")))?;
         let hex = line
             .strip_prefix(name)
             .and_then(|rest| rest.strip_prefix(' '))
             .ok_or_else(|| invalid(format!("expected {name}")))?;
-        values.push(Zeroizing::new(from_hex(hex).ok_or_else(|| invalid(format!("bad hex in {name}")))?));
+        values.push(Zeroizing::new(
+            from_hex(hex).ok_or_else(|| invalid(format!("bad hex in {name}")))?,
+        ));
     }
     let [p, q, g, y, x] = values.as_slice() else {
         return Err(invalid("missing components".into()));
@@ -81,12 +88,15 @@ fn parse_key(text: &str) -> io::Result<PrivateKey> {
 }
 
 fn from_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     (0..hex.len())
         .step_by(2)
-        .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
         .collect()
 }
 
@@ -97,11 +107,18 @@ fn invalid(detail: String) -> io::Error {
 /// Writes `contents` to `path` through a temporary file in the same
 /// directory: written, fsynced, renamed over, and the directory fsynced.
 fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let directory = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(format!(".tmp{}", std::process::id()));
     let temporary = PathBuf::from(temporary);
-    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temporary)?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temporary)?;
     let written = file.write_all(contents).and_then(|()| file.sync_all());
     if let Err(error) = written.and_then(|()| fs::rename(&temporary, path)) {
         let _ = fs::remove_file(&temporary);
@@ -128,7 +145,10 @@ mod tests {
         let (again, tag_again) = load_or_create(&path, &mut rng).unwrap();
         assert_eq!(key.public_key(), again.public_key());
         assert_eq!(tag, tag_again);
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         fs::write(&path, "garbage").unwrap();
         assert!(load_or_create(&path, &mut rng).is_err());
         fs::remove_dir_all(&dir).unwrap();

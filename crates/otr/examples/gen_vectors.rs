@@ -133,8 +133,20 @@ impl Script {
                 rng_seed,
             }
         };
-        let alice = party(Side::Alice, &keys.alice, ALICE_INSTANCE, setup.alice_policy, setup.seed);
-        let bob = party(Side::Bob, &keys.bob, BOB_INSTANCE, setup.bob_policy, setup.seed + 1);
+        let alice = party(
+            Side::Alice,
+            &keys.alice,
+            ALICE_INSTANCE,
+            setup.alice_policy,
+            setup.seed,
+        );
+        let bob = party(
+            Side::Bob,
+            &keys.bob,
+            BOB_INSTANCE,
+            setup.bob_policy,
+            setup.seed + 1,
+        );
         let description = format!(
             "{} DSA keys from PrivateKey::generate(ChaCha20Rng::seed_from_u64({ALICE_KEY_SEED:#x} / {BOB_KEY_SEED:#x})). \
              After each user action, wire messages are delivered oldest first until both engines are quiet. \
@@ -167,7 +179,8 @@ impl Script {
             };
             let (to, index) = (wire.to, wire.index);
             self.now_ms += 10;
-            self.player.step(self.now_ms, to, Action::Deliver { wire: index });
+            self.player
+                .step(self.now_ms, to, Action::Deliver { wire: index });
         }
         panic!("the engines never fell quiet");
     }
@@ -183,7 +196,13 @@ impl Script {
 
 const V2_ONLY: Policy = Policy::ALLOW_V2;
 
-fn setup(name: &'static str, description: &str, bob_policy: Policy, max_message_size: usize, seed: u64) -> Setup {
+fn setup(
+    name: &'static str,
+    description: &str,
+    bob_policy: Policy,
+    max_message_size: usize,
+    seed: u64,
+) -> Setup {
     Setup {
         name,
         description: description.into(),
@@ -243,7 +262,10 @@ fn data_rotation_v3(keys: &Keys) -> Player {
     s.send(Side::Alice, "in a row (same keys, counter 2).");
     for i in 1..=3 {
         s.send(Side::Bob, &format!("pong {i}"));
-        s.send(Side::Alice, &format!("ping {i} \u{2014} caf\u{e9} \u{1f510}"));
+        s.send(
+            Side::Alice,
+            &format!("ping {i} \u{2014} caf\u{e9} \u{1f510}"),
+        );
     }
     s.finish()
 }
@@ -289,7 +311,12 @@ fn smp_v3(keys: &Keys) -> Player {
             secret: "rex".into(),
         },
     );
-    s.act(Side::Bob, Action::SmpAnswer { secret: "rex".into() });
+    s.act(
+        Side::Bob,
+        Action::SmpAnswer {
+            secret: "rex".into(),
+        },
+    );
     s.send(Side::Bob, "Verified.");
     s.finish()
 }

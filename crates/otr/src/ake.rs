@@ -123,7 +123,7 @@ enum State {
     None,
     AwaitingDhKey(AwaitingDhKey),
     AwaitingRevealSig(AwaitingRevealSig),
-    AwaitingSig(AwaitingSig),
+    AwaitingSig(Box<AwaitingSig>),
 }
 
 /// The AKE state of one remote instance.
@@ -337,12 +337,12 @@ impl Ake {
             encrypted_signature,
             mac,
         };
-        self.state = State::AwaitingSig(AwaitingSig {
+        self.state = State::AwaitingSig(Box::new(AwaitingSig {
             ours: committed.ours,
             their_gy,
             keys,
             sent: sent.clone(),
-        });
+        }));
         Ok(AkeStep {
             send: Some(sent),
             done: None,
@@ -365,7 +365,9 @@ impl Ake {
         if version != self.version {
             return Ok(AkeStep::default());
         }
-        let r: [u8; 16] = revealed_key.try_into().map_err(|_| AkeError::BadCommitment)?;
+        let r: [u8; 16] = revealed_key
+            .try_into()
+            .map_err(|_| AkeError::BadCommitment)?;
         let r = Zeroizing::new(r);
         let mut gx_mpi = waiting.their_encrypted_gx.clone();
         aes_ctr(&r, &[0; 8], &mut gx_mpi);
@@ -474,7 +476,12 @@ fn signed_part<R: CryptoRng + ?Sized>(
     let keyid = AKE_KEYID.to_be_bytes();
     let m = hmac_sha256(
         m1,
-        &[&mpi(&ours.to_mpi()), &mpi(&theirs.to_mpi()), &public, &keyid],
+        &[
+            &mpi(&ours.to_mpi()),
+            &mpi(&theirs.to_mpi()),
+            &public,
+            &keyid,
+        ],
     );
     let signature = key.sign(rng, &m);
     let mut x = public;
@@ -507,14 +514,24 @@ fn verify_signed_part(
         return Err(AkeError::Malformed);
     }
     let (keyid_bytes, signature) = rest.split_at(4);
-    let keyid = u32::from_be_bytes([keyid_bytes[0], keyid_bytes[1], keyid_bytes[2], keyid_bytes[3]]);
+    let keyid = u32::from_be_bytes([
+        keyid_bytes[0],
+        keyid_bytes[1],
+        keyid_bytes[2],
+        keyid_bytes[3],
+    ]);
     if keyid == 0 {
         return Err(AkeError::Malformed);
     }
     let public_bytes = x.get(..used).ok_or(AkeError::Malformed)?;
     let m = hmac_sha256(
         m1,
-        &[&mpi(&theirs.to_mpi()), &mpi(&ours.to_mpi()), public_bytes, keyid_bytes],
+        &[
+            &mpi(&theirs.to_mpi()),
+            &mpi(&ours.to_mpi()),
+            public_bytes,
+            keyid_bytes,
+        ],
     );
     if !public_key.verify(&m, signature) {
         return Err(AkeError::BadSignature);
@@ -544,4 +561,232 @@ fn mpi(magnitude: &[u8]) -> Vec<u8> {
 fn parse_mpi(bytes: &[u8]) -> Option<&[u8]> {
     let (length, magnitude) = bytes.split_first_chunk::<4>()?;
     (u32::from_be_bytes(*length) as usize == magnitude.len()).then_some(magnitude)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+    use std::sync::OnceLock;
+
+    fn keys() -> &'static (PrivateKey, PrivateKey) {
+        static KEYS: OnceLock<(PrivateKey, PrivateKey)> = OnceLock::new();
+        KEYS.get_or_init(|| {
+            let mut rng = ChaCha20Rng::seed_from_u64(11);
+            (
+                PrivateKey::generate(&mut rng),
+                PrivateKey::generate(&mut rng),
+            )
+        })
+    }
+
+    fn commit(body: &Body) -> (Vec<u8>, Vec<u8>) {
+        match body {
+            Body::DhCommit {
+                encrypted_gx,
+                hashed_gx,
+            } => (encrypted_gx.clone(), hashed_gx.clone()),
+            _ => panic!("not a commit"),
+        }
+    }
+
+    /// Runs bob (initiator) and alice to the Reveal Signature; returns it.
+    fn to_reveal(rng: &mut ChaCha20Rng, bob: &mut Ake, alice: &mut Ake) -> Body {
+        let now = Instant::now();
+        let (bob_key, _) = keys();
+        let (encrypted_gx, hashed_gx) = commit(&bob.start(rng, Version::V3, now));
+        let dh_key = alice
+            .handle_dh_commit(rng, Version::V3, encrypted_gx, hashed_gx, now)
+            .send
+            .unwrap();
+        let Body::DhKey { gy } = dh_key else { panic!() };
+        bob.handle_dh_key(rng, bob_key, Version::V3, &gy)
+            .unwrap()
+            .send
+            .unwrap()
+    }
+
+    #[test]
+    fn full_exchange_agrees() {
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let (bob_key, alice_key) = keys();
+        let (mut bob, mut alice) = (Ake::new(), Ake::new());
+        let Body::RevealSignature {
+            revealed_key,
+            encrypted_signature,
+            mac,
+        } = to_reveal(&mut rng, &mut bob, &mut alice)
+        else {
+            panic!()
+        };
+        let step = alice
+            .handle_reveal_signature(
+                &mut rng,
+                alice_key,
+                Version::V3,
+                &revealed_key,
+                &encrypted_signature,
+                &mac,
+            )
+            .unwrap();
+        let alice_done = step.done.unwrap();
+        let Some(Body::Signature {
+            encrypted_signature,
+            mac,
+        }) = step.send
+        else {
+            panic!()
+        };
+        let bob_done = bob
+            .handle_signature(Version::V3, &encrypted_signature, &mac)
+            .unwrap()
+            .done
+            .unwrap();
+        assert_eq!(alice_done.ssid, bob_done.ssid);
+        assert_eq!(&alice_done.their_public_key, bob_key.public_key());
+        assert_eq!(&bob_done.their_public_key, alice_key.public_key());
+        assert_eq!(alice_done.their_dh, bob_done.our_dh);
+        assert!(!alice.in_progress() && !bob.in_progress());
+    }
+
+    #[test]
+    fn tampering_is_detected_and_leaves_the_state_alone() {
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let (_, alice_key) = keys();
+        let (mut bob, mut alice) = (Ake::new(), Ake::new());
+        let Body::RevealSignature {
+            revealed_key,
+            encrypted_signature,
+            mac,
+        } = to_reveal(&mut rng, &mut bob, &mut alice)
+        else {
+            panic!()
+        };
+        let mut bad_mac = mac;
+        bad_mac[0] ^= 1;
+        let result = alice.handle_reveal_signature(
+            &mut rng,
+            alice_key,
+            Version::V3,
+            &revealed_key,
+            &encrypted_signature,
+            &bad_mac,
+        );
+        assert_eq!(result.err(), Some(AkeError::BadMac));
+        let mut bad_r = revealed_key.clone();
+        bad_r[3] ^= 1;
+        let result = alice.handle_reveal_signature(
+            &mut rng,
+            alice_key,
+            Version::V3,
+            &bad_r,
+            &encrypted_signature,
+            &mac,
+        );
+        assert_eq!(result.err(), Some(AkeError::BadCommitment));
+        // The genuine message still completes the exchange.
+        let step = alice
+            .handle_reveal_signature(
+                &mut rng,
+                alice_key,
+                Version::V3,
+                &revealed_key,
+                &encrypted_signature,
+                &mac,
+            )
+            .unwrap();
+        assert!(step.done.is_some());
+    }
+
+    #[test]
+    fn out_of_range_dh_values_are_refused() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let (bob_key, _) = keys();
+        let mut bob = Ake::new();
+        bob.start(&mut rng, Version::V3, Instant::now());
+        for bad in [vec![], vec![1], vec![0xff; 192]] {
+            let result = bob.handle_dh_key(&mut rng, bob_key, Version::V3, &bad);
+            assert_eq!(result.err(), Some(AkeError::BadGroupElement));
+        }
+        assert!(bob.in_progress());
+    }
+
+    #[test]
+    fn a_repeated_dh_key_gets_the_same_reveal_signature() {
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let (bob_key, _) = keys();
+        let now = Instant::now();
+        let (mut bob, mut alice) = (Ake::new(), Ake::new());
+        let (encrypted_gx, hashed_gx) = commit(&bob.start(&mut rng, Version::V3, now));
+        let Some(Body::DhKey { gy }) = alice
+            .handle_dh_commit(&mut rng, Version::V3, encrypted_gx, hashed_gx, now)
+            .send
+        else {
+            panic!()
+        };
+        let first = bob
+            .handle_dh_key(&mut rng, bob_key, Version::V3, &gy)
+            .unwrap()
+            .send;
+        let again = bob
+            .handle_dh_key(&mut rng, bob_key, Version::V3, &gy)
+            .unwrap()
+            .send;
+        assert!(first.is_some());
+        assert_eq!(first, again);
+    }
+
+    #[test]
+    fn the_larger_commit_hash_wins_a_collision() {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let now = Instant::now();
+        let (mut a, mut b) = (Ake::new(), Ake::new());
+        let a_commit = commit(&a.start(&mut rng, Version::V3, now));
+        let b_commit = commit(&b.start(&mut rng, Version::V3, now));
+        let a_reply = a
+            .handle_dh_commit(
+                &mut rng,
+                Version::V3,
+                b_commit.0.clone(),
+                b_commit.1.clone(),
+                now,
+            )
+            .send;
+        let b_reply = b
+            .handle_dh_commit(
+                &mut rng,
+                Version::V3,
+                a_commit.0.clone(),
+                a_commit.1.clone(),
+                now,
+            )
+            .send;
+        let (winner_reply, loser_reply) = if a_commit.1 > b_commit.1 {
+            (a_reply, b_reply)
+        } else {
+            (b_reply, a_reply)
+        };
+        assert!(
+            matches!(winner_reply, Some(Body::DhCommit { .. })),
+            "the winner resends its commit"
+        );
+        assert!(
+            matches!(loser_reply, Some(Body::DhKey { .. })),
+            "the loser answers the winner's commit"
+        );
+    }
+
+    #[test]
+    fn stale_exchanges_expire() {
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let now = Instant::now();
+        let mut ake = Ake::new();
+        ake.start(&mut rng, Version::V2, now);
+        assert!(!ake.expire(now + AKE_EXPIRY - Duration::from_millis(1)));
+        assert!(ake.expire(now + AKE_EXPIRY));
+        assert!(!ake.in_progress());
+        assert_eq!(ake.deadline(), None);
+    }
 }

@@ -305,7 +305,11 @@ struct Private {
 impl Private {
     /// Reads a data message with the current keys, or with the refreshed
     /// session's keys while the peer may still be using them.
-    fn decrypt<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, data: &DataMessage) -> Result<Decrypted, DataError> {
+    fn decrypt<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        data: &DataMessage,
+    ) -> Result<Decrypted, DataError> {
         match self.keys.decrypt(rng, data) {
             Ok(decrypted) => {
                 self.previous = None;
@@ -447,7 +451,15 @@ impl Otr {
             match was {
                 State::Encrypted(mut private) => {
                     let tlvs = [Tlv::new(tlv::DISCONNECTED, Vec::new())];
-                    let _ = self.send_data_with(peer, key, &mut private, b"", &tlvs, FLAG_IGNORE_UNREADABLE, now);
+                    let _ = self.send_data_with(
+                        peer,
+                        key,
+                        &mut private,
+                        b"",
+                        &tlvs,
+                        FLAG_IGNORE_UNREADABLE,
+                        now,
+                    );
                     self.event(peer, key, Event::GoneInsecure);
                 }
                 State::Finished => self.event(peer, key, Event::GoneInsecure),
@@ -475,17 +487,24 @@ impl Otr {
         }
         let key = self.conversation(peer).outgoing();
         match self.session(peer, key).state {
-            State::Encrypted(_) => self.send_data(peer, key, text.as_bytes(), &[], 0, now).map(|_| ()),
+            State::Encrypted(_) => self
+                .send_data(peer, key, text.as_bytes(), &[], 0, now)
+                .map(|_| ()),
             State::Finished => {
                 self.event(peer, key, Event::ConnectionEnded);
                 Err(Error::Finished)
             }
             State::Plaintext => {
                 if self.policy.contains(Policy::REQUIRE_ENCRYPTION) {
-                    self.conversation(peer).held.push(Zeroizing::new(text.to_owned()));
+                    self.conversation(peer)
+                        .held
+                        .push(Zeroizing::new(text.to_owned()));
                     self.event(peer, key, Event::EncryptionRequired);
                     let conversation = self.conversation(peer);
-                    let negotiating = conversation.sessions.values().any(|s| s.ake.0.in_progress());
+                    let negotiating = conversation
+                        .sessions
+                        .values()
+                        .any(|s| s.ake.0.in_progress());
                     if !negotiating && conversation.may_reply(now) {
                         self.start(peer, now)?;
                     }
@@ -495,7 +514,9 @@ impl Otr {
                 let policy = self.policy;
                 let versions = self.offered_versions();
                 let conversation = self.conversation(peer);
-                if policy.contains(Policy::SEND_WHITESPACE_TAG) && conversation.whitespace == Offer::NotSent {
+                if policy.contains(Policy::SEND_WHITESPACE_TAG)
+                    && conversation.whitespace == Offer::NotSent
+                {
                     conversation.whitespace = Offer::Sent;
                     text.push_str(&whitespace_tag(versions));
                 }
@@ -564,7 +585,14 @@ impl Otr {
         }
         match classify(text) {
             Incoming::Fragment(Ok(piece)) => {
-                if piece.version == Version::V3 && !self.accepts_v3_header(peer, piece.sender_instance, piece.receiver_instance, false) {
+                if piece.version == Version::V3
+                    && !self.accepts_v3_header(
+                        peer,
+                        piece.sender_instance,
+                        piece.receiver_instance,
+                        false,
+                    )
+                {
                     return;
                 }
                 if !self.allows(piece.version) {
@@ -581,9 +609,15 @@ impl Otr {
                     .or_insert_with(|| Reassembler::new(DEFAULT_MAX_REASSEMBLED_LEN));
                 if let Reassembly::Complete(whole) = reassembler.push(&piece) {
                     match classify(&whole) {
-                        Incoming::Encoded(Ok(message)) => self.handle_encoded(peer, message, now, rng),
+                        Incoming::Encoded(Ok(message)) => {
+                            self.handle_encoded(peer, message, now, rng)
+                        }
                         Incoming::Encoded(Err(error)) => self.malformed(peer, 0, error.to_string()),
-                        _ => self.malformed(peer, 0, "a reassembled message is not an OTR message".into()),
+                        _ => self.malformed(
+                            peer,
+                            0,
+                            "a reassembled message is not an OTR message".into(),
+                        ),
                     }
                 }
             }
@@ -593,19 +627,33 @@ impl Otr {
             Incoming::Encoded(Ok(message)) => self.handle_encoded(peer, message, now, rng),
             Incoming::Query(versions) => self.handle_query(peer, versions, now, rng),
             Incoming::Error(text) => {
-                self.event(peer, 0, Event::PeerError { text: text.to_owned() });
-                if self.policy.contains(Policy::ERROR_START_AKE) && self.conversation(peer).may_reply(now) {
+                self.event(
+                    peer,
+                    0,
+                    Event::PeerError {
+                        text: text.to_owned(),
+                    },
+                );
+                if self.policy.contains(Policy::ERROR_START_AKE)
+                    && self.conversation(peer).may_reply(now)
+                {
                     let _ = self.start(peer, now);
                 }
             }
-            Incoming::Plaintext { text, tagged } => self.handle_plaintext(peer, text, tagged, now, rng),
+            Incoming::Plaintext { text, tagged } => {
+                self.handle_plaintext(peer, text, tagged, now, rng)
+            }
         }
     }
 
     /// The keys of the private session with `peer` (`instance`: `None`
     /// for version 2), for test vectors. Never use it in a client.
     #[cfg(feature = "hazmat")]
-    pub fn session_secrets_for_testing_only(&self, peer: &str, instance: Instance) -> Option<crate::hazmat::SessionSecrets> {
+    pub fn session_secrets_for_testing_only(
+        &self,
+        peer: &str,
+        instance: Instance,
+    ) -> Option<crate::hazmat::SessionSecrets> {
         let key = instance.map_or(0, InstanceTag::get);
         match &self.conversations.get(peer)?.sessions.get(&key)?.state {
             State::Encrypted(private) => Some(private.keys.secrets_for_testing_only()),
@@ -613,7 +661,13 @@ impl Otr {
         }
     }
 
-    fn handle_query<R: CryptoRng + ?Sized>(&mut self, peer: &str, versions: Versions, now: Instant, rng: &mut R) {
+    fn handle_query<R: CryptoRng + ?Sized>(
+        &mut self,
+        peer: &str,
+        versions: Versions,
+        now: Instant,
+        rng: &mut R,
+    ) {
         let Some(version) = self.best_version(versions) else {
             return;
         };
@@ -642,23 +696,39 @@ impl Otr {
         if !text.is_empty() {
             self.show(peer, 0, text, false);
         }
-        if self.policy.contains(Policy::WHITESPACE_START_AKE) {
-            if let Some(version) = self.best_version(tagged) {
-                self.start_ake(peer, version, now, rng);
-            }
+        if self.policy.contains(Policy::WHITESPACE_START_AKE)
+            && let Some(version) = self.best_version(tagged)
+        {
+            self.start_ake(peer, version, now, rng);
         }
     }
 
-    fn start_ake<R: CryptoRng + ?Sized>(&mut self, peer: &str, version: Version, now: Instant, rng: &mut R) {
+    fn start_ake<R: CryptoRng + ?Sized>(
+        &mut self,
+        peer: &str,
+        version: Version,
+        now: Instant,
+        rng: &mut R,
+    ) {
         let body = self.session(peer, 0).ake.0.start(rng, version, now);
         self.send_encoded(peer, version, 0, body);
     }
 
     /// Checks the instance tags of a version 3 message; reports and drops
     /// those not for us.
-    fn accepts_v3_header(&mut self, peer: &str, sender: u32, receiver: u32, is_commit: bool) -> bool {
+    fn accepts_v3_header(
+        &mut self,
+        peer: &str,
+        sender: u32,
+        receiver: u32,
+        is_commit: bool,
+    ) -> bool {
         if sender < InstanceTag::MIN {
-            self.malformed(peer, 0, format!("sender instance tag {sender:#x} is reserved"));
+            self.malformed(
+                peer,
+                0,
+                format!("sender instance tag {sender:#x} is reserved"),
+            );
             return false;
         }
         if receiver == self.our_instance.get() || (receiver == 0 && is_commit) {
@@ -670,14 +740,24 @@ impl Otr {
             return true;
         }
         if receiver < InstanceTag::MIN {
-            self.malformed(peer, sender, format!("receiver instance tag {receiver:#x} is reserved"));
+            self.malformed(
+                peer,
+                sender,
+                format!("receiver instance tag {receiver:#x} is reserved"),
+            );
         } else {
             self.event(peer, sender, Event::ForOtherInstance);
         }
         false
     }
 
-    fn handle_encoded<R: CryptoRng + ?Sized>(&mut self, peer: &str, message: EncodedMessage, now: Instant, rng: &mut R) {
+    fn handle_encoded<R: CryptoRng + ?Sized>(
+        &mut self,
+        peer: &str,
+        message: EncodedMessage,
+        now: Instant,
+        rng: &mut R,
+    ) {
         let Header {
             version,
             sender_instance,
@@ -694,7 +774,11 @@ impl Otr {
                     return;
                 }
                 if receiver_instance == 0 && !is_commit {
-                    self.malformed(peer, sender_instance, "only a DH-Commit may have receiver instance 0".into());
+                    self.malformed(
+                        peer,
+                        sender_instance,
+                        "only a DH-Commit may have receiver instance 0".into(),
+                    );
                     return;
                 }
                 sender_instance
@@ -705,29 +789,66 @@ impl Otr {
             reassembler.reset();
         }
         let step = match message.body {
-            Body::DhCommit { encrypted_gx, hashed_gx } => {
+            Body::DhCommit {
+                encrypted_gx,
+                hashed_gx,
+            } => {
                 // Crossed commits: ours went to every instance, so it takes
                 // part in the collision rule with this instance's commit.
                 self.adopt_master_commit(peer, key);
-                Ok(self.session(peer, key).ake.0.handle_dh_commit(rng, version, encrypted_gx, hashed_gx, now))
+                Ok(self.session(peer, key).ake.0.handle_dh_commit(
+                    rng,
+                    version,
+                    encrypted_gx,
+                    hashed_gx,
+                    now,
+                ))
             }
             Body::DhKey { gy } => {
                 // An instance answers the commit we sent to all of them.
                 self.adopt_master_commit(peer, key);
-                let Self { key: private_key, conversations, .. } = self;
-                let session = conversation_in(conversations, peer).sessions.entry(key).or_default();
+                let Self {
+                    key: private_key,
+                    conversations,
+                    ..
+                } = self;
+                let session = conversation_in(conversations, peer)
+                    .sessions
+                    .entry(key)
+                    .or_default();
                 session.ake.0.handle_dh_key(rng, private_key, version, &gy)
             }
-            Body::RevealSignature { revealed_key, encrypted_signature, mac } => {
-                let Self { key: private_key, conversations, .. } = self;
-                let session = conversation_in(conversations, peer).sessions.entry(key).or_default();
-                session
+            Body::RevealSignature {
+                revealed_key,
+                encrypted_signature,
+                mac,
+            } => {
+                let Self {
+                    key: private_key,
+                    conversations,
+                    ..
+                } = self;
+                let session = conversation_in(conversations, peer)
+                    .sessions
+                    .entry(key)
+                    .or_default();
+                session.ake.0.handle_reveal_signature(
+                    rng,
+                    private_key,
+                    version,
+                    &revealed_key,
+                    &encrypted_signature,
+                    &mac,
+                )
+            }
+            Body::Signature {
+                encrypted_signature,
+                mac,
+            } => {
+                self.session(peer, key)
                     .ake
                     .0
-                    .handle_reveal_signature(rng, private_key, version, &revealed_key, &encrypted_signature, &mac)
-            }
-            Body::Signature { encrypted_signature, mac } => {
-                self.session(peer, key).ake.0.handle_signature(version, &encrypted_signature, &mac)
+                    .handle_signature(version, &encrypted_signature, &mac)
             }
             Body::Data(data) => {
                 self.handle_data(peer, key, data, now, rng);
@@ -758,7 +879,14 @@ impl Otr {
         }
     }
 
-    fn go_secure<R: CryptoRng + ?Sized>(&mut self, peer: &str, key: u32, success: AkeSuccess, now: Instant, rng: &mut R) {
+    fn go_secure<R: CryptoRng + ?Sized>(
+        &mut self,
+        peer: &str,
+        key: u32,
+        success: AkeSuccess,
+        now: Instant,
+        rng: &mut R,
+    ) {
         let info = SecureInfo {
             fingerprint: success.their_public_key.fingerprint(),
             ssid: success.ssid,
@@ -784,7 +912,11 @@ impl Otr {
         }));
         session.smp.reset();
         session.last_active = Some(now);
-        let event = if still { Event::StillSecure(info) } else { Event::GoneSecure(info) };
+        let event = if still {
+            Event::StillSecure(info)
+        } else {
+            Event::GoneSecure(info)
+        };
         self.event(peer, key, event);
         let held = std::mem::take(&mut self.conversation(peer).held);
         if !held.is_empty() {
@@ -796,9 +928,18 @@ impl Otr {
         }
     }
 
-    fn handle_data<R: CryptoRng + ?Sized>(&mut self, peer: &str, key: u32, data: DataMessage, now: Instant, rng: &mut R) {
+    fn handle_data<R: CryptoRng + ?Sized>(
+        &mut self,
+        peer: &str,
+        key: u32,
+        data: DataMessage,
+        now: Instant,
+        rng: &mut R,
+    ) {
         let decrypted = match &mut self.session(peer, key).state {
-            State::Encrypted(private) => private.decrypt(rng, &data).map_err(UnreadableReason::Data),
+            State::Encrypted(private) => {
+                private.decrypt(rng, &data).map_err(UnreadableReason::Data)
+            }
             State::Plaintext | State::Finished => Err(UnreadableReason::NotPrivate),
         };
         let decrypted = match decrypted {
@@ -836,11 +977,16 @@ impl Otr {
                     return;
                 }
                 tlv::SMP1..=tlv::SMP1Q => {
-                    let _ = self.smp_step_on(peer, key, now, |smp, ctx| smp.handle(rng, ctx, record));
+                    let _ =
+                        self.smp_step_on(peer, key, now, |smp, ctx| smp.handle(rng, ctx, record));
                 }
                 tlv::EXTRA_SYMMETRIC_KEY => {
                     let Some((use_bytes, use_data)) = record.value.split_first_chunk::<4>() else {
-                        self.malformed(peer, key, "extra symmetric key TLV shorter than 4 bytes".into());
+                        self.malformed(
+                            peer,
+                            key,
+                            "extra symmetric key TLV shorter than 4 bytes".into(),
+                        );
                         continue;
                     };
                     self.event(
@@ -857,15 +1003,26 @@ impl Otr {
             }
         }
         let session = self.session(peer, key);
-        let quiet = session.last_sent.is_none_or(|sent| now.saturating_duration_since(sent) >= HEARTBEAT_INTERVAL);
-        if !text.is_empty() && quiet && matches!(session.state, State::Encrypted(_)) {
-            if self.send_data(peer, key, b"", &[], FLAG_IGNORE_UNREADABLE, now).is_ok() {
-                self.event(peer, key, Event::HeartbeatSent);
-            }
+        let quiet = session
+            .last_sent
+            .is_none_or(|sent| now.saturating_duration_since(sent) >= HEARTBEAT_INTERVAL);
+        if !text.is_empty()
+            && quiet
+            && matches!(session.state, State::Encrypted(_))
+            && self
+                .send_data(peer, key, b"", &[], FLAG_IGNORE_UNREADABLE, now)
+                .is_ok()
+        {
+            self.event(peer, key, Event::HeartbeatSent);
         }
     }
 
-    fn smp_step(&mut self, peer: &str, now: Instant, step: impl FnOnce(&mut Smp, &SmpContext<'_>) -> SmpStep) -> Result<(), Error> {
+    fn smp_step(
+        &mut self,
+        peer: &str,
+        now: Instant,
+        step: impl FnOnce(&mut Smp, &SmpContext<'_>) -> SmpStep,
+    ) -> Result<(), Error> {
         let key = self.conversation(peer).outgoing();
         self.smp_step_on(peer, key, now, step)
     }
@@ -899,11 +1056,21 @@ impl Otr {
         Ok(())
     }
 
-    fn send_data(&mut self, peer: &str, key: u32, text: &[u8], tlvs: &[Tlv], flags: u8, now: Instant) -> Result<ExtraSymmetricKey, Error> {
+    fn send_data(
+        &mut self,
+        peer: &str,
+        key: u32,
+        text: &[u8],
+        tlvs: &[Tlv],
+        flags: u8,
+        now: Instant,
+    ) -> Result<ExtraSymmetricKey, Error> {
         let session = self.session(peer, key);
         let mut state = std::mem::take(&mut session.state);
         let result = match &mut state {
-            State::Encrypted(private) => self.send_data_with(peer, key, private, text, tlvs, flags, now),
+            State::Encrypted(private) => {
+                self.send_data_with(peer, key, private, text, tlvs, flags, now)
+            }
             State::Finished => Err(Error::Finished),
             State::Plaintext => Err(Error::NotPrivate),
         };
@@ -925,7 +1092,10 @@ impl Otr {
         let version = private.info.version;
         let header = self.header(version, key);
         let plaintext = join_plaintext(text, tlvs);
-        let (bytes, extra) = private.keys.encrypt(&header, flags, &plaintext).map_err(|_| Error::Encryption)?;
+        let (bytes, extra) = private
+            .keys
+            .encrypt(&header, flags, &plaintext)
+            .map_err(|_| Error::Encryption)?;
         self.send_armored(peer, version, key, &armor(&bytes))?;
         self.session(peer, key).last_sent = Some(now);
         Ok(extra)
@@ -937,12 +1107,19 @@ impl Otr {
         let _ = self.send_armored(peer, version, key, &armor(&bytes));
     }
 
-    fn send_armored(&mut self, peer: &str, version: Version, key: u32, text: &str) -> Result<(), Error> {
+    fn send_armored(
+        &mut self,
+        peer: &str,
+        version: Version,
+        key: u32,
+        text: &str,
+    ) -> Result<(), Error> {
         let (sender, receiver) = match version {
             Version::V2 => (0, 0),
             Version::V3 => (self.our_instance.get(), key),
         };
-        let pieces = fragment(version, sender, receiver, text, self.max_message_size).map_err(|_| Error::TooLarge)?;
+        let pieces = fragment(version, sender, receiver, text, self.max_message_size)
+            .map_err(|_| Error::TooLarge)?;
         for piece in pieces {
             self.send_raw(peer, piece);
         }
@@ -1026,7 +1203,10 @@ impl Otr {
     }
 }
 
-fn conversation_in<'a>(conversations: &'a mut HashMap<String, Conversation>, peer: &str) -> &'a mut Conversation {
+fn conversation_in<'a>(
+    conversations: &'a mut HashMap<String, Conversation>,
+    peer: &str,
+) -> &'a mut Conversation {
     conversations.entry(peer.to_owned()).or_default()
 }
 

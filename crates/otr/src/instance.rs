@@ -15,7 +15,11 @@ impl InstanceTag {
 
     /// A tag from its value, if valid.
     pub const fn new(value: u32) -> Option<Self> {
-        if value >= Self::MIN { Some(Self(value)) } else { None }
+        if value >= Self::MIN {
+            Some(Self(value))
+        } else {
+            None
+        }
     }
 
     /// A fresh random tag.
@@ -63,7 +67,10 @@ mod tests {
         assert_eq!(InstanceTag::new(0), None);
         assert_eq!(InstanceTag::new(0xff), None);
         assert_eq!(InstanceTag::new(0x100).map(InstanceTag::get), Some(0x100));
-        assert_eq!(InstanceTag::from_hex("00000100").map(|t| t.to_string()), Some("00000100".into()));
+        assert_eq!(
+            InstanceTag::from_hex("00000100").map(|t| t.to_string()),
+            Some("00000100".into())
+        );
         assert_eq!(InstanceTag::from_hex("123456789"), None);
         assert_eq!(InstanceTag::from_hex("zz"), None);
     }

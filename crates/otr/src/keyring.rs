@@ -14,7 +14,9 @@ use zeroize::Zeroizing;
 
 use crate::keys::{DataKeys, ExtraSymmetricKey, SharedSecret, aes_ctr, ct_eq, hmac_sha1};
 use crate::math::modp::{Element, Exponent};
-use crate::wire::message::{DataMessage, Header, data_message_authenticated_part, finish_data_message};
+use crate::wire::message::{
+    DataMessage, Header, data_message_authenticated_part, finish_data_message,
+};
 
 /// Why a data message could not be read. Nothing in the session changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +148,10 @@ impl KeyRing {
         let their_id = self.their_current.id;
         let next_dh = self.our_current.public.to_mpi();
         let pair = self.pair(our_id, their_id).ok_or(DataError::UnknownKey)?;
-        pair.send_counter = pair.send_counter.checked_add(1).ok_or(DataError::CounterExhausted)?;
+        pair.send_counter = pair
+            .send_counter
+            .checked_add(1)
+            .ok_or(DataError::CounterExhausted)?;
         let counter = pair.send_counter.to_be_bytes();
         let mut encrypted = plaintext.to_vec();
         aes_ctr(&pair.keys.send_aes, &counter, &mut encrypted);
@@ -216,7 +221,9 @@ impl KeyRing {
     /// Every key of the ring, for test vectors.
     #[cfg(feature = "hazmat")]
     pub(crate) fn secrets_for_testing_only(&self) -> crate::hazmat::SessionSecrets {
-        use crate::hazmat::{OurKey as OurKeyOut, PairKeys, SessionSecrets, TheirKey as TheirKeyOut};
+        use crate::hazmat::{
+            OurKey as OurKeyOut, PairKeys, SessionSecrets, TheirKey as TheirKeyOut,
+        };
         SessionSecrets {
             our_keys: [&self.our_previous, &self.our_current]
                 .into_iter()
@@ -253,7 +260,10 @@ impl KeyRing {
     fn rotate_ours<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) {
         let next_id = self.our_current.id.wrapping_add(1).max(1);
         let next = OurKey::generate(rng, next_id);
-        let retired = std::mem::replace(&mut self.our_previous, std::mem::replace(&mut self.our_current, next));
+        let retired = std::mem::replace(
+            &mut self.our_previous,
+            std::mem::replace(&mut self.our_current, next),
+        );
         self.forget_pairs(|pair| pair.our_id == retired.id);
     }
 
@@ -314,5 +324,125 @@ impl KeyRing {
             }
         };
         self.pairs.get_mut(index)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::wire::message::{Body, EncodedMessage};
+    use crate::wire::version::Version;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    const HEADER: Header = Header {
+        version: Version::V3,
+        sender_instance: 0x100,
+        receiver_instance: 0x101,
+    };
+
+    /// Two rings as the AKE leaves them: each side's AKE key has id 1.
+    fn pair(rng: &mut ChaCha20Rng) -> (KeyRing, KeyRing) {
+        let a = Exponent::random_dh(rng);
+        let b = Exponent::random_dh(rng);
+        let (ga, gb) = (Element::g_pow(&a), Element::g_pow(&b));
+        let alice = KeyRing::new(rng, 1, a, ga.clone(), 1, gb.clone());
+        let bob = KeyRing::new(rng, 1, b, gb, 1, ga);
+        (alice, bob)
+    }
+
+    fn data(bytes: &[u8]) -> DataMessage {
+        match EncodedMessage::decode(bytes).unwrap().body {
+            Body::Data(data) => data,
+            _ => panic!("not a data message"),
+        }
+    }
+
+    fn send(from: &mut KeyRing, text: &[u8]) -> DataMessage {
+        data(&from.encrypt(&HEADER, 0, text).unwrap().0)
+    }
+
+    #[test]
+    fn messages_rotate_keys_and_reveal_used_mac_keys() {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let (mut alice, mut bob) = pair(&mut rng);
+        for round in 0..6u8 {
+            let message = send(&mut alice, &[b'a', round]);
+            assert_eq!(
+                bob.decrypt(&mut rng, &message)
+                    .unwrap()
+                    .plaintext
+                    .as_slice(),
+                &[b'a', round]
+            );
+            let reply = send(&mut bob, &[b'b', round]);
+            assert_eq!(
+                alice
+                    .decrypt(&mut rng, &reply)
+                    .unwrap()
+                    .plaintext
+                    .as_slice(),
+                &[b'b', round]
+            );
+        }
+        // Keys moved on: each side has made new keys, and retired pairs whose
+        // receiving MAC keys were used are revealed, 20 bytes each.
+        assert!(alice.our_current.id > 3 && bob.their_current.id > 3);
+        let revealed = alice.pending_revealed_keys().len();
+        assert!(revealed > 0 && revealed % 20 == 0, "{revealed}");
+        let message = send(&mut alice, b"with old keys");
+        assert_eq!(message.old_mac_keys.len(), revealed);
+        assert!(alice.pending_revealed_keys().is_empty());
+        bob.decrypt(&mut rng, &message).unwrap();
+    }
+
+    #[test]
+    fn replays_and_tampering_are_rejected_without_changing_anything() {
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let (mut alice, mut bob) = pair(&mut rng);
+        let first = send(&mut alice, b"one");
+        let second = send(&mut alice, b"two");
+        bob.decrypt(&mut rng, &second).unwrap();
+        // An older counter on the same key pair is a replay, as is the same one.
+        assert_eq!(bob.decrypt(&mut rng, &first).err(), Some(DataError::Replay));
+        assert_eq!(
+            bob.decrypt(&mut rng, &second).err(),
+            Some(DataError::Replay)
+        );
+        let mut tampered = send(&mut alice, b"three");
+        let last = tampered.authenticated.len() - 1;
+        tampered.authenticated[last] ^= 1;
+        assert_eq!(
+            bob.decrypt(&mut rng, &tampered).err(),
+            Some(DataError::BadMac)
+        );
+        let mut bad_key = send(&mut alice, b"four");
+        bad_key.next_dh = vec![1];
+        assert_eq!(
+            bob.decrypt(&mut rng, &bad_key).err(),
+            Some(DataError::BadNextKey)
+        );
+        let mut unknown = send(&mut alice, b"five");
+        unknown.recipient_keyid = 9;
+        assert_eq!(
+            bob.decrypt(&mut rng, &unknown).err(),
+            Some(DataError::UnknownKey)
+        );
+        // Still in step: a fresh message reads fine.
+        let fresh = send(&mut alice, b"six");
+        assert_eq!(
+            bob.decrypt(&mut rng, &fresh).unwrap().plaintext.as_slice(),
+            b"six"
+        );
+    }
+
+    #[test]
+    fn extra_key_is_shared() {
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let (mut alice, mut bob) = pair(&mut rng);
+        let (bytes, sent_key) = alice.encrypt(&HEADER, 0, b"").unwrap();
+        let received = bob.decrypt(&mut rng, &data(&bytes)).unwrap();
+        assert_eq!(received.extra_key, sent_key);
     }
 }

@@ -129,7 +129,11 @@ impl DataKeys {
     /// Derives the keys; `we_are_high` is true when our DH public key is
     /// numerically greater than theirs.
     pub(crate) fn derive(secret: &SharedSecret, we_are_high: bool) -> Self {
-        let (send_byte, recv_byte) = if we_are_high { (0x01, 0x02) } else { (0x02, 0x01) };
+        let (send_byte, recv_byte) = if we_are_high {
+            (0x01, 0x02)
+        } else {
+            (0x02, 0x01)
+        };
         let send = secret.h1(send_byte);
         let recv = secret.h1(recv_byte);
         let mut send_aes = [0u8; 16];
@@ -180,7 +184,8 @@ pub(crate) fn aes_ctr(key: &[u8; 16], top: &[u8; 8], data: &mut [u8]) {
 
 /// HMAC-SHA256 over several parts.
 pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());
     for part in parts {
         mac.update(part);
     }
@@ -189,7 +194,8 @@ pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 
 /// HMAC-SHA1.
 pub(crate) fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
-    let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());
+    let mut mac =
+        <Hmac<Sha1> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -287,9 +293,18 @@ mod tests {
     #[test]
     fn debug_shows_no_secret() {
         let secret = SharedSecret::new(&Element::from_mpi(&[9, 9, 9]).unwrap());
-        assert_eq!(format!("{:?}", DataKeys::derive(&secret, true)), "DataKeys(<secret>)");
+        assert_eq!(
+            format!("{:?}", DataKeys::derive(&secret, true)),
+            "DataKeys(<secret>)"
+        );
         let ake = AkeKeys::derive(&secret);
-        assert_eq!(format!("{ake:?}"), format!("AkeKeys {{ ssid: {} }}", ake.ssid));
-        assert_eq!(format!("{:?}", ExtraSymmetricKey([1; 32])), "ExtraSymmetricKey(<secret>)");
+        assert_eq!(
+            format!("{ake:?}"),
+            format!("AkeKeys {{ ssid: {} }}", ake.ssid)
+        );
+        assert_eq!(
+            format!("{:?}", ExtraSymmetricKey([1; 32])),
+            "ExtraSymmetricKey(<secret>)"
+        );
     }
 }

@@ -28,11 +28,17 @@ impl Policy {
     pub const MANUAL: Self = Self(Self::ALLOW_V2.0 | Self::ALLOW_V3.0);
     /// Advertise OTR and start it whenever the peer can.
     pub const OPPORTUNISTIC: Self = Self(
-        Self::MANUAL.0 | Self::SEND_WHITESPACE_TAG.0 | Self::WHITESPACE_START_AKE.0 | Self::ERROR_START_AKE.0,
+        Self::MANUAL.0
+            | Self::SEND_WHITESPACE_TAG.0
+            | Self::WHITESPACE_START_AKE.0
+            | Self::ERROR_START_AKE.0,
     );
     /// Never send plaintext: messages wait until the conversation is private.
     pub const ALWAYS: Self = Self(
-        Self::MANUAL.0 | Self::REQUIRE_ENCRYPTION.0 | Self::WHITESPACE_START_AKE.0 | Self::ERROR_START_AKE.0,
+        Self::MANUAL.0
+            | Self::REQUIRE_ENCRYPTION.0
+            | Self::WHITESPACE_START_AKE.0
+            | Self::ERROR_START_AKE.0,
     );
 
     /// The policy with libotr's bit values `bits` (bits we do not know, and

@@ -26,13 +26,22 @@ impl Pair {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         let mut party = |name| Party {
             name,
-            otr: Otr::new(PrivateKey::generate(&mut rng), InstanceTag::random(&mut rng), policy),
+            otr: Otr::new(
+                PrivateKey::generate(&mut rng),
+                InstanceTag::random(&mut rng),
+                policy,
+            ),
             shown: Vec::new(),
             events: Vec::new(),
         };
         let a = party("alice");
         let b = party("bob");
-        Self { a, b, rng, now: Instant::now() }
+        Self {
+            a,
+            b,
+            rng,
+            now: Instant::now(),
+        }
     }
 
     /// Delivers everything in flight until both are quiet.
@@ -40,14 +49,21 @@ impl Pair {
         for _ in 0..1000 {
             let mut moved = false;
             for from_a in [true, false] {
-                let (from, to) = if from_a { (&mut self.a, &mut self.b) } else { (&mut self.b, &mut self.a) };
+                let (from, to) = if from_a {
+                    (&mut self.a, &mut self.b)
+                } else {
+                    (&mut self.b, &mut self.a)
+                };
                 while let Some(output) = from.otr.poll_output() {
                     match output {
                         Output::Send { text, .. } => {
                             moved = true;
-                            to.otr.handle_incoming(from.name, &text, self.now, &mut self.rng);
+                            to.otr
+                                .handle_incoming(from.name, &text, self.now, &mut self.rng);
                         }
-                        Output::Message { text, encrypted, .. } => from.shown.push((text, encrypted)),
+                        Output::Message {
+                            text, encrypted, ..
+                        } => from.shown.push((text, encrypted)),
                         Output::Event { event, .. } => from.events.push(event),
                         _ => {}
                     }
@@ -72,7 +88,9 @@ fn ake_messages_smp_and_end() {
     p.drive();
     assert!(secure(&p.a.otr, "bob"));
     assert!(secure(&p.b.otr, "alice"));
-    let (MessageState::Encrypted(ia), MessageState::Encrypted(ib)) = (p.a.otr.status("bob"), p.b.otr.status("alice")) else {
+    let (MessageState::Encrypted(ia), MessageState::Encrypted(ib)) =
+        (p.a.otr.status("bob"), p.b.otr.status("alice"))
+    else {
         panic!()
     };
     assert_eq!(ia.ssid, ib.ssid);
@@ -80,18 +98,28 @@ fn ake_messages_smp_and_end() {
     assert_eq!(ib.fingerprint, p.a.otr.fingerprint());
 
     for i in 0..5 {
-        p.a.otr.send_message("bob", &format!("hello {i}"), p.now, &mut p.rng).unwrap();
+        p.a.otr
+            .send_message("bob", &format!("hello {i}"), p.now, &mut p.rng)
+            .unwrap();
         p.drive();
-        p.b.otr.send_message("alice", &format!("reply {i}"), p.now, &mut p.rng).unwrap();
+        p.b.otr
+            .send_message("alice", &format!("reply {i}"), p.now, &mut p.rng)
+            .unwrap();
         p.drive();
     }
     assert_eq!(p.b.shown.iter().filter(|(_, e)| *e).count(), 5);
     assert_eq!(p.a.shown.last().unwrap(), &("reply 4".to_owned(), true));
 
-    p.a.otr.smp_start("bob", Some("pet?"), b"rex", p.now, &mut p.rng).unwrap();
+    p.a.otr
+        .smp_start("bob", Some("pet?"), b"rex", p.now, &mut p.rng)
+        .unwrap();
     p.drive();
-    assert!(p.b.events.contains(&Event::Smp(SmpEvent::AskForAnswer { question: "pet?".into() })));
-    p.b.otr.smp_answer("alice", b"rex", p.now, &mut p.rng).unwrap();
+    assert!(p.b.events.contains(&Event::Smp(SmpEvent::AskForAnswer {
+        question: "pet?".into()
+    })));
+    p.b.otr
+        .smp_answer("alice", b"rex", p.now, &mut p.rng)
+        .unwrap();
     p.drive();
     assert!(p.a.events.contains(&Event::Smp(SmpEvent::Success)));
     assert!(p.b.events.contains(&Event::Smp(SmpEvent::Success)));
@@ -100,7 +128,11 @@ fn ake_messages_smp_and_end() {
     p.drive();
     assert_eq!(p.a.otr.status("bob"), MessageState::Plaintext);
     assert_eq!(p.b.otr.status("alice"), MessageState::Finished);
-    assert!(p.b.otr.send_message("alice", "still there?", p.now, &mut p.rng).is_err());
+    assert!(
+        p.b.otr
+            .send_message("alice", "still there?", p.now, &mut p.rng)
+            .is_err()
+    );
     p.drive();
     assert!(p.b.events.contains(&Event::ConnectionEnded));
 }
@@ -109,7 +141,9 @@ fn ake_messages_smp_and_end() {
 fn whitespace_tag_starts_the_ake_and_held_messages_wait() {
     let mut p = Pair::new(Policy::OPPORTUNISTIC);
     p.b.otr.set_policy(Policy::ALWAYS);
-    p.b.otr.send_message("alice", "secret plan", p.now, &mut p.rng).unwrap();
+    p.b.otr
+        .send_message("alice", "secret plan", p.now, &mut p.rng)
+        .unwrap();
     p.drive();
     assert!(secure(&p.a.otr, "bob"));
     // The held message arrived encrypted, never in plaintext.
@@ -129,7 +163,9 @@ fn fragmented_session() {
     p.drive();
     assert!(secure(&p.a.otr, "bob"));
     let long = "x".repeat(3000);
-    p.a.otr.send_message("bob", &long, p.now, &mut p.rng).unwrap();
+    p.a.otr
+        .send_message("bob", &long, p.now, &mut p.rng)
+        .unwrap();
     p.drive();
     assert_eq!(p.b.shown.last().unwrap(), &(long, true));
 }
@@ -142,7 +178,9 @@ impl Pair {
         while let Some(output) = party.otr.poll_output() {
             match output {
                 Output::Send { text, .. } => wire.push(text),
-                Output::Message { text, encrypted, .. } => party.shown.push((text, encrypted)),
+                Output::Message {
+                    text, encrypted, ..
+                } => party.shown.push((text, encrypted)),
                 Output::Event { event, .. } => party.events.push(event),
                 _ => {}
             }
@@ -151,7 +189,11 @@ impl Pair {
     }
 
     fn deliver(&mut self, to_alice: bool, wire: &[String]) {
-        let (to, from) = if to_alice { (&mut self.a, "bob") } else { (&mut self.b, "alice") };
+        let (to, from) = if to_alice {
+            (&mut self.a, "bob")
+        } else {
+            (&mut self.b, "alice")
+        };
         for text in wire {
             to.otr.handle_incoming(from, text, self.now, &mut self.rng);
         }
@@ -161,7 +203,11 @@ impl Pair {
 #[test]
 fn crossed_queries_and_crossed_commits_still_meet() {
     for v2_only in [false, true] {
-        let policy = if v2_only { Policy::OPPORTUNISTIC.without(Policy::ALLOW_V3) } else { Policy::OPPORTUNISTIC };
+        let policy = if v2_only {
+            Policy::OPPORTUNISTIC.without(Policy::ALLOW_V3)
+        } else {
+            Policy::OPPORTUNISTIC
+        };
         let mut p = Pair::new(policy);
         p.a.otr.start("bob", p.now).unwrap();
         p.b.otr.start("alice", p.now).unwrap();
@@ -185,7 +231,9 @@ fn a_refresh_does_not_lose_messages_in_flight() {
     let mut p = Pair::new(Policy::OPPORTUNISTIC);
     p.a.otr.start("bob", p.now).unwrap();
     p.drive();
-    let MessageState::Encrypted(before) = p.a.otr.status("bob") else { panic!() };
+    let MessageState::Encrypted(before) = p.a.otr.status("bob") else {
+        panic!()
+    };
     // Bob refreshes; Alice answers the query but, before the new AKE ends on
     // Bob's side, Bob still sends with the old keys.
     p.b.otr.start("alice", p.now).unwrap();
@@ -198,16 +246,32 @@ fn a_refresh_does_not_lose_messages_in_flight() {
     let reveal = p.take_wire(true);
     p.deliver(false, &reveal); // Bob is on the new keys now and sends a Signature
     let signature = p.take_wire(false);
-    p.a.otr.send_message("bob", "sent with the old keys", p.now, &mut p.rng).unwrap();
+    p.a.otr
+        .send_message("bob", "sent with the old keys", p.now, &mut p.rng)
+        .unwrap();
     let old = p.take_wire(true);
     p.deliver(true, &signature); // Alice switches
     p.deliver(false, &old);
     p.drive();
-    assert_eq!(p.b.shown.last().unwrap(), &("sent with the old keys".to_owned(), true));
-    let MessageState::Encrypted(after) = p.a.otr.status("bob") else { panic!() };
+    assert_eq!(
+        p.b.shown.last().unwrap(),
+        &("sent with the old keys".to_owned(), true)
+    );
+    let MessageState::Encrypted(after) = p.a.otr.status("bob") else {
+        panic!()
+    };
     assert_ne!(before.ssid, after.ssid);
-    assert!(p.a.events.iter().any(|e| matches!(e, Event::StillSecure(_))));
-    p.b.otr.send_message("alice", "new keys work", p.now, &mut p.rng).unwrap();
+    assert!(
+        p.a.events
+            .iter()
+            .any(|e| matches!(e, Event::StillSecure(_)))
+    );
+    p.b.otr
+        .send_message("alice", "new keys work", p.now, &mut p.rng)
+        .unwrap();
     p.drive();
-    assert_eq!(p.a.shown.last().unwrap(), &("new keys work".to_owned(), true));
+    assert_eq!(
+        p.a.shown.last().unwrap(),
+        &("new keys work".to_owned(), true)
+    );
 }

@@ -6,6 +6,7 @@
 //! `crates/interop/tests/vectors_libotr.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+#[allow(dead_code, reason = "shared with the generator, which uses the rest")]
 #[path = "vectors/player.rs"]
 mod player;
 
@@ -35,8 +36,8 @@ fn stale(name: &str, what: String) -> ! {
 /// Replays one vector and compares it with the file, step by step.
 fn replay(path: &Path) {
     let text = std::fs::read_to_string(path).unwrap();
-    let recorded: Vector =
-        serde_json::from_str(&text).unwrap_or_else(|e| stale(&path.display().to_string(), format!("does not parse: {e}")));
+    let recorded: Vector = serde_json::from_str(&text)
+        .unwrap_or_else(|e| stale(&path.display().to_string(), format!("does not parse: {e}")));
     let name = recorded.name.clone();
     assert_eq!(
         path.file_stem().and_then(|s| s.to_str()),
@@ -44,20 +45,33 @@ fn replay(path: &Path) {
         "{}: the file name must be the vector's name",
         path.display()
     );
-    let mut player = Player::new(&name, &recorded.description, recorded.alice.clone(), recorded.bob.clone());
+    let mut player = Player::new(
+        &name,
+        &recorded.description,
+        recorded.alice.clone(),
+        recorded.bob.clone(),
+    );
     for (i, step) in recorded.steps.iter().enumerate() {
-        let replayed = player.step(step.at_ms, step.side, step.action.clone()).clone();
+        let replayed = player
+            .step(step.at_ms, step.side, step.action.clone())
+            .clone();
         if replayed.result != step.result {
             stale(
                 &name,
-                format!("step {i} ({:?}): result {:?}, recorded {:?}", step.action, replayed.result, step.result),
+                format!(
+                    "step {i} ({:?}): result {:?}, recorded {:?}",
+                    step.action, replayed.result, step.result
+                ),
             );
         }
         for (j, (got, want)) in replayed.outputs.iter().zip(&step.outputs).enumerate() {
             if got != want {
                 stale(
                     &name,
-                    format!("step {i} ({:?}), output {j}:\n  got      {got:?}\n  recorded {want:?}", step.action),
+                    format!(
+                        "step {i} ({:?}), output {j}:\n  got      {got:?}\n  recorded {want:?}",
+                        step.action
+                    ),
                 );
             }
         }
@@ -80,25 +94,42 @@ fn replay(path: &Path) {
         if got != want {
             stale(
                 &name,
-                format!("wire {}:\n  got      {got:?}\n  recorded {want:?}", want.index),
+                format!(
+                    "wire {}:\n  got      {got:?}\n  recorded {want:?}",
+                    want.index
+                ),
             );
         }
     }
     if replayed.wire.len() != recorded.wire.len() {
-        stale(&name, format!("{} wire messages, recorded {}", replayed.wire.len(), recorded.wire.len()));
+        stale(
+            &name,
+            format!(
+                "{} wire messages, recorded {}",
+                replayed.wire.len(),
+                recorded.wire.len()
+            ),
+        );
     }
     for (i, (got, want)) in replayed.messages.iter().zip(&recorded.messages).enumerate() {
         if got != want {
             stale(
                 &name,
-                format!("message {i} (wire {:?}):\n  got      {got:?}\n  recorded {want:?}", want.wire),
+                format!(
+                    "message {i} (wire {:?}):\n  got      {got:?}\n  recorded {want:?}",
+                    want.wire
+                ),
             );
         }
     }
     if replayed.messages.len() != recorded.messages.len() {
         stale(
             &name,
-            format!("{} messages, recorded {}", replayed.messages.len(), recorded.messages.len()),
+            format!(
+                "{} messages, recorded {}",
+                replayed.messages.len(),
+                recorded.messages.len()
+            ),
         );
     }
     if replayed != recorded {
@@ -108,7 +139,10 @@ fn replay(path: &Path) {
     let mut rewritten = serde_json::to_string_pretty(&replayed).unwrap();
     rewritten.push('\n');
     if rewritten != text {
-        stale(&name, "the file is not in the generator's canonical form".into());
+        stale(
+            &name,
+            "the file is not in the generator's canonical form".into(),
+        );
     }
 }
 
@@ -129,10 +163,19 @@ fn every_vector_replays_exactly() {
         "fragments_v3",
         "smp_v3",
     ] {
-        assert!(names.iter().any(|n| n == expected), "missing vector {expected}; run {REGENERATE}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "missing vector {expected}; run {REGENERATE}"
+        );
     }
-    let total: u64 = files.iter().map(|p| std::fs::metadata(p).unwrap().len()).sum();
-    assert!(total < 200_000, "the vectors are {total} bytes; keep them under 200 KB");
+    let total: u64 = files
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert!(
+        total < 200_000,
+        "the vectors are {total} bytes; keep them under 200 KB"
+    );
     for file in &files {
         replay(file);
     }
@@ -155,9 +198,18 @@ fn vectors_cover_the_protocol() {
             _ => None,
         })
         .collect();
-    assert!(data.iter().any(|d| !d.old_mac_keys.is_empty()), "no revealed MAC keys");
-    assert!(data.iter().any(|d| d.sender_keyid >= 3), "keys never rotated twice");
-    assert!(data.iter().any(|d| d.counter.ends_with("02")), "no second message with the same keys");
+    assert!(
+        data.iter().any(|d| !d.old_mac_keys.is_empty()),
+        "no revealed MAC keys"
+    );
+    assert!(
+        data.iter().any(|d| d.sender_keyid >= 3),
+        "keys never rotated twice"
+    );
+    assert!(
+        data.iter().any(|d| d.counter.ends_with("02")),
+        "no second message with the same keys"
+    );
     for kind in [1u16, 2, 3, 4, 5, 7, 8] {
         assert!(
             data.iter().any(|d| d.tlvs.iter().any(|t| t.kind == kind)),
@@ -165,7 +217,10 @@ fn vectors_cover_the_protocol() {
         );
     }
     for version in [2u16, 3] {
-        assert!(data.iter().any(|d| d.header.version == version), "no v{version} data");
+        assert!(
+            data.iter().any(|d| d.header.version == version),
+            "no v{version} data"
+        );
         assert!(
             vectors
                 .iter()
@@ -174,5 +229,9 @@ fn vectors_cover_the_protocol() {
             "no fragmented v{version} data message"
         );
     }
-    assert!(data.iter().all(|d| d.plaintext.is_some() && d.keys.mac.is_some()), "a data message without keys");
+    assert!(
+        data.iter()
+            .all(|d| d.plaintext.is_some() && d.keys.mac.is_some()),
+        "a data message without keys"
+    );
 }

@@ -44,11 +44,15 @@ pub(crate) fn run<W: Write>(seed: Option<u64>, out: &mut W) -> io::Result<()> {
         Some(seed) => ChaCha20Rng::seed_from_u64(seed),
         None => {
             let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes).map_err(|e| io::Error::other(format!("no randomness: {e}")))?;
+            getrandom::fill(&mut bytes)
+                .map_err(|e| io::Error::other(format!("no randomness: {e}")))?;
             ChaCha20Rng::from_seed(bytes)
         }
     };
-    writeln!(out, "Padlock demo: a private chat with a demo contact, no server needed.\n")?;
+    writeln!(
+        out,
+        "Padlock demo: a private chat with a demo contact, no server needed.\n"
+    )?;
     writeln!(out, "1. A key per account. Generating yours (DSA-1024)...")?;
     let your_key = PrivateKey::generate(&mut rng);
     let contact_key = PrivateKey::generate(&mut rng);
@@ -87,15 +91,33 @@ impl<W: Write> Demo<'_, W> {
         self.say_to_contact("the meeting is at 6")?;
         self.contact_says("got it, see you there")?;
 
-        writeln!(self.out, "\n4. You authenticate {CONTACT} with a secret you both know.")?;
-        writeln!(self.out, "   (The demo contact tells you: the secret is {SHARED_SECRET:?}.)")?;
-        let _ = self.you.otr.smp_start(CONTACT, None, SHARED_SECRET.as_bytes(), self.now, &mut self.rng);
+        writeln!(
+            self.out,
+            "\n4. You authenticate {CONTACT} with a secret you both know."
+        )?;
+        writeln!(
+            self.out,
+            "   (The demo contact tells you: the secret is {SHARED_SECRET:?}.)"
+        )?;
+        let _ = self.you.otr.smp_start(
+            CONTACT,
+            None,
+            SHARED_SECRET.as_bytes(),
+            self.now,
+            &mut self.rng,
+        );
         self.drive()?;
-        let _ = self.contact.otr.smp_answer(YOU, SHARED_SECRET.as_bytes(), self.now, &mut self.rng);
+        let _ = self
+            .contact
+            .otr
+            .smp_answer(YOU, SHARED_SECRET.as_bytes(), self.now, &mut self.rng);
         self.drive()?;
         self.status_line()?;
 
-        writeln!(self.out, "\n5. {CONTACT} moves to a new device (a new key).")?;
+        writeln!(
+            self.out,
+            "\n5. {CONTACT} moves to a new device (a new key)."
+        )?;
         let new_key = PrivateKey::generate(&mut self.rng);
         self.contact.otr = Otr::new(new_key, InstanceTag::random(&mut self.rng), Policy::MANUAL);
         self.now += Duration::from_secs(90);
@@ -111,16 +133,25 @@ impl<W: Write> Demo<'_, W> {
         self.you.otr.end(CONTACT, self.now, &mut self.rng);
         self.drive()?;
         self.status_line()?;
-        writeln!(self.out, "\nThat is the whole flow. Padlock speaks the same OTR as Pidgin, Adium and Gajim.")
+        writeln!(
+            self.out,
+            "\nThat is the whole flow. Padlock speaks the same OTR as Pidgin, Adium and Gajim."
+        )
     }
 
     fn say_to_contact(&mut self, text: &str) -> io::Result<()> {
-        let _ = self.you.otr.send_message(CONTACT, text, self.now, &mut self.rng);
+        let _ = self
+            .you
+            .otr
+            .send_message(CONTACT, text, self.now, &mut self.rng);
         self.drive()
     }
 
     fn contact_says(&mut self, text: &str) -> io::Result<()> {
-        let _ = self.contact.otr.send_message(YOU, text, self.now, &mut self.rng);
+        let _ = self
+            .contact
+            .otr
+            .send_message(YOU, text, self.now, &mut self.rng);
         self.drive()
     }
 
@@ -132,7 +163,9 @@ impl<W: Write> Demo<'_, W> {
                 match output {
                     Output::Send { text, .. } => {
                         moved = true;
-                        self.contact.otr.handle_incoming(YOU, &text, self.now, &mut self.rng);
+                        self.contact
+                            .otr
+                            .handle_incoming(YOU, &text, self.now, &mut self.rng);
                     }
                     other => self.narrate(other)?,
                 }
@@ -141,9 +174,13 @@ impl<W: Write> Demo<'_, W> {
                 match output {
                     Output::Send { text, .. } => {
                         moved = true;
-                        self.you.otr.handle_incoming(CONTACT, &text, self.now, &mut self.rng);
+                        self.you
+                            .otr
+                            .handle_incoming(CONTACT, &text, self.now, &mut self.rng);
                     }
-                    Output::Message { text, encrypted, .. } => {
+                    Output::Message {
+                        text, encrypted, ..
+                    } => {
                         writeln!(self.out, "   {} you: {text}", mark(encrypted))?;
                     }
                     _ => {}
@@ -159,14 +196,25 @@ impl<W: Write> Demo<'_, W> {
     /// What the user sees of an output of their own engine.
     fn narrate(&mut self, output: Output) -> io::Result<()> {
         match output {
-            Output::Message { text, encrypted, .. } => {
-                writeln!(self.out, "   {} {}: {text}", mark(encrypted), self.contact.name)
+            Output::Message {
+                text, encrypted, ..
+            } => {
+                writeln!(
+                    self.out,
+                    "   {} {}: {text}",
+                    mark(encrypted),
+                    self.contact.name
+                )
             }
             Output::Event { event, .. } => match event {
                 Event::GoneSecure(info) => {
                     let line = match self.trust.get(&info.fingerprint) {
-                        Some(Trust::Verified) => "Private conversation started with a verified key.".to_owned(),
-                        Some(Trust::Unverified) => "Private conversation started, but not verified.".to_owned(),
+                        Some(Trust::Verified) => {
+                            "Private conversation started with a verified key.".to_owned()
+                        }
+                        Some(Trust::Unverified) => {
+                            "Private conversation started, but not verified.".to_owned()
+                        }
                         None if self.trust.is_empty() => format!(
                             "Private conversation started, but not verified: anyone in the middle could read it. \
                              Verify {CONTACT} before sending anything sensitive. (Session id {})",
@@ -177,16 +225,24 @@ impl<W: Write> Demo<'_, W> {
                              This chat is NOT verified until you authenticate them again.",
                             info.fingerprint
                         ),
-                        None => format!("{CONTACT} is contacting you from a new device/key ({}).", info.fingerprint),
+                        None => format!(
+                            "{CONTACT} is contacting you from a new device/key ({}).",
+                            info.fingerprint
+                        ),
                     };
-                    self.trust.entry(info.fingerprint).or_insert(Trust::Unverified);
+                    self.trust
+                        .entry(info.fingerprint)
+                        .or_insert(Trust::Unverified);
                     writeln!(self.out, "   * {line}")
                 }
                 Event::Smp(SmpEvent::Success) => {
                     if let MessageState::Encrypted(info) = self.you.otr.status(CONTACT) {
                         self.trust.insert(info.fingerprint, Trust::Verified);
                     }
-                    writeln!(self.out, "   * Authentication succeeded: {CONTACT} knows the secret. This key is now verified.")
+                    writeln!(
+                        self.out,
+                        "   * Authentication succeeded: {CONTACT} knows the secret. This key is now verified."
+                    )
                 }
                 Event::Smp(SmpEvent::Failure) => writeln!(
                     self.out,
@@ -197,7 +253,9 @@ impl<W: Write> Demo<'_, W> {
                     self.ended = true;
                     writeln!(self.out, "   * You ended the private conversation.")
                 }
-                Event::Finished => writeln!(self.out, "   * {CONTACT} ended the private conversation."),
+                Event::Finished => {
+                    writeln!(self.out, "   * {CONTACT} ended the private conversation.")
+                }
                 _ => Ok(()),
             },
             _ => Ok(()),
@@ -219,11 +277,15 @@ impl<W: Write> Demo<'_, W> {
 
 /// The mark every chat line carries, so the scrollback stays truthful.
 fn mark(encrypted: bool) -> &'static str {
-    if encrypted { "[encrypted]" } else { "[NOT encrypted]" }
+    if encrypted {
+        "[encrypted]"
+    } else {
+        "[NOT encrypted]"
+    }
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -246,7 +308,9 @@ mod tests {
         ];
         let mut rest = text.as_str();
         for expected in order {
-            let at = rest.find(expected).unwrap_or_else(|| panic!("missing {expected:?} in:\n{text}"));
+            let at = rest
+                .find(expected)
+                .unwrap_or_else(|| panic!("missing {expected:?} in:\n{text}"));
             rest = &rest[at + expected.len()..];
         }
     }

@@ -11,8 +11,8 @@ use std::time::Instant;
 use padlock_interop::args::Args;
 use padlock_interop::keyfile;
 use padlock_otr::{
-    Event, ExtraSymmetricKey, Fingerprint, InstanceTag, MessageState, Otr, Output, Policy, SecureInfo, SmpEvent,
-    UnreadableReason,
+    Event, ExtraSymmetricKey, Fingerprint, InstanceTag, MessageState, Otr, Output, Policy,
+    SecureInfo, SmpEvent, UnreadableReason,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -85,7 +85,9 @@ fn main() -> ExitCode {
 /// reproducible transcripts.
 fn seeded_rng() -> Result<ChaCha20Rng, String> {
     if let Ok(seed) = std::env::var("OTR_PEER_SEED") {
-        let seed: u64 = seed.parse().map_err(|_| "OTR_PEER_SEED is not a number".to_owned())?;
+        let seed: u64 = seed
+            .parse()
+            .map_err(|_| "OTR_PEER_SEED is not a number".to_owned())?;
         return Ok(ChaCha20Rng::seed_from_u64(seed));
     }
     let mut seed = [0u8; 32];
@@ -111,7 +113,11 @@ struct Peer<W: Write> {
 impl<W: Write> Peer<W> {
     fn run(&mut self, command: &str) -> Result<Flow, String> {
         let now = Instant::now();
-        if self.otr.poll_timeout().is_some_and(|deadline| deadline <= now) {
+        if self
+            .otr
+            .poll_timeout()
+            .is_some_and(|deadline| deadline <= now)
+        {
             self.otr.handle_timeout(now);
         }
         let (verb, rest) = command.split_once(' ').unwrap_or((command, ""));
@@ -158,7 +164,9 @@ impl<W: Write> Peer<W> {
             "smp_answer" => {
                 let to = args.word()?;
                 let secret = args.last()?;
-                self.otr.smp_answer(&to, secret.as_bytes(), now, &mut self.rng).map_err(|e| e.to_string())
+                self.otr
+                    .smp_answer(&to, secret.as_bytes(), now, &mut self.rng)
+                    .map_err(|e| e.to_string())
             }
             "smp_abort" => {
                 let to = args.last()?;
@@ -186,7 +194,9 @@ impl<W: Write> Peer<W> {
             }
             "mms" => {
                 let size = args.last()?;
-                let size: usize = size.parse().map_err(|_| format!("mms: not a number: {size:?}"))?;
+                let size: usize = size
+                    .parse()
+                    .map_err(|_| format!("mms: not a number: {size:?}"))?;
                 self.otr.set_max_message_size(size);
                 Ok(())
             }
@@ -194,8 +204,13 @@ impl<W: Write> Peer<W> {
                 let to = args.word()?;
                 let use_value = args.word()?;
                 let use_data = args.last()?;
-                let use_value: u32 = use_value.parse().map_err(|_| format!("extrakey: bad use {use_value:?}"))?;
-                match self.otr.send_extra_symmetric_key(&to, use_value, use_data.as_bytes(), now) {
+                let use_value: u32 = use_value
+                    .parse()
+                    .map_err(|_| format!("extrakey: bad use {use_value:?}"))?;
+                match self
+                    .otr
+                    .send_extra_symmetric_key(&to, use_value, use_data.as_bytes(), now)
+                {
                     Ok(key) => {
                         self.drain();
                         self.emit_extra_key(&to, &key, use_value, use_data.as_bytes(), true);
@@ -243,18 +258,32 @@ impl<W: Write> Peer<W> {
     }
 
     fn trust_of(&self, peer: &str, fingerprint: &Fingerprint) -> &'static str {
-        self.trust.get(&(peer.to_owned(), *fingerprint)).copied().unwrap_or("")
+        self.trust
+            .get(&(peer.to_owned(), *fingerprint))
+            .copied()
+            .unwrap_or("")
     }
 
     /// Turns the engine's outputs into events.
     fn drain(&mut self) {
         while let Some(output) = self.otr.poll_output() {
             match output {
-                Output::Send { to, text } => self.emit(json!({"type": "wire", "to": to, "data": text})),
-                Output::Message { from, text, encrypted, .. } => {
+                Output::Send { to, text } => {
+                    self.emit(json!({"type": "wire", "to": to, "data": text}))
+                }
+                Output::Message {
+                    from,
+                    text,
+                    encrypted,
+                    ..
+                } => {
                     self.emit(json!({"type": "message", "from": from, "text": text, "encrypted": encrypted}));
                 }
-                Output::Event { peer, instance, event } => self.event(&peer, instance, event),
+                Output::Event {
+                    peer,
+                    instance,
+                    event,
+                } => self.event(&peer, instance, event),
                 _ => {}
             }
         }
@@ -266,15 +295,25 @@ impl<W: Write> Peer<W> {
         match event {
             Event::GoneSecure(info) => self.secure("gone_secure", peer, &instag, &info),
             Event::StillSecure(info) => self.secure("still_secure", peer, &instag, &info),
-            Event::GoneInsecure => self.emit(json!({"type": "gone_insecure", "peer": peer, "state": "plaintext"})),
-            Event::Finished => self.emit(json!({"type": "gone_insecure", "peer": peer, "state": "finished"})),
+            Event::GoneInsecure => {
+                self.emit(json!({"type": "gone_insecure", "peer": peer, "state": "plaintext"}))
+            }
+            Event::Finished => {
+                self.emit(json!({"type": "gone_insecure", "peer": peer, "state": "finished"}))
+            }
             Event::Smp(smp) => self.smp(peer, smp),
-            Event::ExtraSymmetricKey { key, use_value, use_data } => {
+            Event::ExtraSymmetricKey {
+                key,
+                use_value,
+                use_data,
+            } => {
                 self.emit_extra_key(peer, &key, use_value, &use_data, false);
             }
             Event::ConnectionEnded => self.msg_event(peer, "connection_ended", None),
             Event::EncryptionRequired => self.msg_event(peer, "encryption_required", None),
-            Event::HeldMessagesSent { count } => self.msg_event(peer, "msg_resent", Some(count.to_string())),
+            Event::HeldMessagesSent { count } => {
+                self.msg_event(peer, "msg_resent", Some(count.to_string()))
+            }
             Event::UnencryptedWhilePrivate => self.msg_event(peer, "rcvdmsg_unencrypted", None),
             Event::Unreadable { reason } => {
                 let detail = match reason {
@@ -350,8 +389,19 @@ impl<W: Write> Peer<W> {
         self.emit(out);
     }
 
-    fn emit_extra_key(&mut self, peer: &str, key: &ExtraSymmetricKey, use_value: u32, use_data: &[u8], sent: bool) {
-        let hex: String = key.expose_secret().iter().map(|b| format!("{b:02x}")).collect();
+    fn emit_extra_key(
+        &mut self,
+        peer: &str,
+        key: &ExtraSymmetricKey,
+        use_value: u32,
+        use_data: &[u8],
+        sent: bool,
+    ) {
+        let hex: String = key
+            .expose_secret()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         self.emit(json!({
             "type": "extra_key", "peer": peer, "use": use_value,
             "usedata": String::from_utf8_lossy(use_data), "key": hex, "sent": sent,

@@ -24,14 +24,23 @@ pub fn pair(test: &str, kind: Impl, bob_policy: Option<&str>) -> Net {
     net.spawn(kind, "bob", "bob");
     if let Some(policy) = bob_policy {
         let round = net.cmd("bob", &format!("policy {policy}"));
-        assert!(round.of_type("bob", "error").is_empty(), "policy {policy} refused");
+        assert!(
+            round.of_type("bob", "error").is_empty(),
+            "policy {policy} refused"
+        );
     }
     net
 }
 
 /// `pair`, then `starter` queries the other side and both must go secure
 /// with `version`.
-pub fn secure_pair(test: &str, kind: Impl, bob_policy: Option<&str>, starter: &str, version: &str) -> Net {
+pub fn secure_pair(
+    test: &str,
+    kind: Impl,
+    bob_policy: Option<&str>,
+    starter: &str,
+    version: &str,
+) -> Net {
     let mut net = pair(test, kind, bob_policy);
     let other = if starter == "alice" { "bob" } else { "alice" };
     let round = net.cmd(starter, &format!("query {other}"));
@@ -47,13 +56,27 @@ pub fn assert_gone_secure(net: &Net, round: &Round, version: &str) -> String {
     let b = round.one("bob", "gone_secure", &[]);
     assert_eq!(a["version"], version, "alice's session version");
     assert_eq!(b["version"], version, "bob's session version");
-    assert_eq!(a["fingerprint"], net.peer("bob").fingerprint(), "alice sees bob's fingerprint");
-    assert_eq!(b["fingerprint"], net.peer("alice").fingerprint(), "bob sees alice's fingerprint");
+    assert_eq!(
+        a["fingerprint"],
+        net.peer("bob").fingerprint(),
+        "alice sees bob's fingerprint"
+    );
+    assert_eq!(
+        b["fingerprint"],
+        net.peer("alice").fingerprint(),
+        "bob sees alice's fingerprint"
+    );
     assert_eq!(a["ssid"], b["ssid"], "both sides compute the same ssid");
     let ssid = a["ssid"].as_str().unwrap_or_default().to_owned();
-    assert!(ssid.len() == 16 && ssid.bytes().all(|c| c.is_ascii_hexdigit()), "ssid {ssid:?}");
-    let (want_a, want_b) =
-        if version == "3" { (net.peer("bob").instag(), net.peer("alice").instag()) } else { ("", "") };
+    assert!(
+        ssid.len() == 16 && ssid.bytes().all(|c| c.is_ascii_hexdigit()),
+        "ssid {ssid:?}"
+    );
+    let (want_a, want_b) = if version == "3" {
+        (net.peer("bob").instag(), net.peer("alice").instag())
+    } else {
+        ("", "")
+    };
     assert_eq!(a["instag"], want_a, "alice sees bob's instance tag");
     assert_eq!(b["instag"], want_b, "bob sees alice's instance tag");
     assert_eq!(a["trust"], "");
@@ -67,12 +90,20 @@ pub fn assert_gone_secure(net: &Net, round: &Round, version: &str) -> String {
 pub fn send_private(net: &mut Net, from: &str, to: &str, text: &str) -> Round {
     let round = net.cmd(from, &format!("send {to} {}", quote(text)));
     let shown = round.find(to, "message", &[("text", text)]);
-    assert_eq!(shown.len(), 1, "{to} shows {text:?} once; it showed {:?}", round.texts(to));
+    assert_eq!(
+        shown.len(),
+        1,
+        "{to} shows {text:?} once; it showed {:?}",
+        round.texts(to)
+    );
     assert_eq!(shown[0]["encrypted"], true, "{to} decrypted {text:?}");
     assert_eq!(shown[0]["from"], net.peer(from).account());
     assert_never_plaintext(&round, text);
     for wire in round.wires(from) {
-        assert!(wire.starts_with("?OTR:AA") || wire.starts_with("?OTR|") || wire.starts_with("?OTR,"), "{wire:?}");
+        assert!(
+            wire.starts_with("?OTR:AA") || wire.starts_with("?OTR|") || wire.starts_with("?OTR,"),
+            "{wire:?}"
+        );
     }
     round
 }
@@ -81,10 +112,16 @@ pub fn send_private(net: &mut Net, from: &str, to: &str, text: &str) -> Round {
 pub fn assert_never_plaintext(round: &Round, text: &str) {
     for name in ["alice", "bob", "bob1", "bob2"] {
         for message in round.find(name, "message", &[("text", text)]) {
-            assert_eq!(message["encrypted"], true, "{name} showed {text:?} as plaintext");
+            assert_eq!(
+                message["encrypted"], true,
+                "{name} showed {text:?} as plaintext"
+            );
         }
         for wire in round.wires(name) {
-            assert!(!wire.contains(text), "{name} sent {text:?} readably: {wire:?}");
+            assert!(
+                !wire.contains(text),
+                "{name} sent {text:?} readably: {wire:?}"
+            );
         }
     }
 }
@@ -98,7 +135,9 @@ pub fn status(net: &mut Net, name: &str, peer: &str) -> (String, String) {
 
 /// 3000 bytes of mixed text (with non-ASCII, so the byte count matters).
 pub fn big_text() -> String {
-    let mut text: String = (0..2900).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    let mut text: String = (0..2900)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
     text.push_str(" \"quoted\" \\ tab\t é ü 漢字 😀\n");
     while text.len() < 3000 {
         text.push('z');
@@ -116,10 +155,21 @@ pub fn send_fragmented(net: &mut Net, from: &str, to: &str, prefix: &str) -> usi
     assert_eq!(text.len(), 3000);
     let round = send_private(net, from, to, &text);
     let fragments = round.wires(from);
-    assert!(fragments.len() > 1, "3000 bytes with mms 500 went as {} wire message(s)", fragments.len());
+    assert!(
+        fragments.len() > 1,
+        "3000 bytes with mms 500 went as {} wire message(s)",
+        fragments.len()
+    );
     for fragment in &fragments {
-        assert!(fragment.len() <= 500, "a fragment of {} bytes: {fragment:?}", fragment.len());
-        assert!(fragment.starts_with(prefix), "fragment does not start with {prefix:?}: {fragment:?}");
+        assert!(
+            fragment.len() <= 500,
+            "a fragment of {} bytes: {fragment:?}",
+            fragment.len()
+        );
+        assert!(
+            fragment.starts_with(prefix),
+            "fragment does not start with {prefix:?}: {fragment:?}"
+        );
     }
     net.cmd(from, "mms 0");
     fragments.len()
@@ -140,7 +190,10 @@ pub fn smp(
         None => format!("smp {responder} {}", quote(secret)),
     };
     let mut round = net.cmd(asker, &start);
-    assert!(round.of_type(asker, "error").is_empty(), "{asker} refused to start SMP");
+    assert!(
+        round.of_type(asker, "error").is_empty(),
+        "{asker} refused to start SMP"
+    );
     match question {
         Some(question) => {
             let ask = round.one(responder, "smp", &[("event", "ask_for_answer")]);
@@ -151,7 +204,13 @@ pub fn smp(
         }
     }
     round.extend(net.cmd(responder, &format!("smp_answer {asker} {}", quote(answer))));
-    let events = |name: &str| round.smp_events(name).into_iter().map(str::to_owned).collect::<Vec<_>>();
+    let events = |name: &str| {
+        round
+            .smp_events(name)
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
     (events(asker), events(responder))
 }
 
@@ -179,8 +238,14 @@ pub fn data_header(wire: &str) -> Option<DataHeader> {
     }
     // v3 adds two instance tags (8 bytes) after the type; then flags (1).
     let at = if version == 3 { 3 + 8 + 1 } else { 3 + 1 };
-    let word = |i: usize| -> Option<u32> { Some(u32::from_be_bytes(bytes.get(i..i + 4)?.try_into().ok()?)) };
-    Some(DataHeader { version, sender_keyid: word(at)?, recipient_keyid: word(at + 4)? })
+    let word = |i: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(bytes.get(i..i + 4)?.try_into().ok()?))
+    };
+    Some(DataHeader {
+        version,
+        sender_keyid: word(at)?,
+        recipient_keyid: word(at + 4)?,
+    })
 }
 
 fn base64_decode(text: &str) -> Option<Vec<u8>> {

@@ -392,10 +392,7 @@ fn uint_from_magnitude_unchecked(bytes: &[u8]) -> U1536 {
     let mut padded = Zeroizing::new([0u8; MODULUS_BYTES]);
     let start = MODULUS_BYTES.saturating_sub(bytes.len());
     let take = bytes.len().min(MODULUS_BYTES);
-    if let (Some(dst), Some(src)) = (
-        padded.get_mut(start..),
-        bytes.get(bytes.len() - take..),
-    ) {
+    if let (Some(dst), Some(src)) = (padded.get_mut(start..), bytes.get(bytes.len() - take..)) {
         dst.copy_from_slice(src);
     }
     U1536::from_be_slice(padded.as_ref())
@@ -425,7 +422,10 @@ mod tests {
     #[test]
     fn q_is_half_of_p_minus_one() {
         let g = &*GROUP;
-        assert_eq!(g.q.as_ref().shl_vartime(1).wrapping_add(&U1536::ONE), g.p_minus_1.wrapping_add(&U1536::ONE));
+        assert_eq!(
+            g.q.as_ref().shl_vartime(1).wrapping_add(&U1536::ONE),
+            g.p_minus_1.wrapping_add(&U1536::ONE)
+        );
         assert_eq!(g.p_params.modulus().as_ref(), &U1536::from_be_hex(P_HEX));
         assert_eq!(g.q_bits, 1535);
     }
@@ -457,12 +457,21 @@ mod tests {
     fn range_checks_reject_degenerate_values() {
         assert_eq!(Element::from_mpi(&[]), Err(RangeError::ElementOutOfRange));
         assert_eq!(Element::from_mpi(&[1]), Err(RangeError::ElementOutOfRange));
-        assert_eq!(Element::from_mpi(&[0, 0, 1]), Err(RangeError::ElementOutOfRange));
+        assert_eq!(
+            Element::from_mpi(&[0, 0, 1]),
+            Err(RangeError::ElementOutOfRange)
+        );
         assert!(Element::from_mpi(&[2]).is_ok());
         let p = GROUP.p_params.modulus().as_ref().to_be_bytes();
-        assert_eq!(Element::from_mpi(p.as_ref()), Err(RangeError::ElementOutOfRange));
+        assert_eq!(
+            Element::from_mpi(p.as_ref()),
+            Err(RangeError::ElementOutOfRange)
+        );
         let p_minus_1 = GROUP.p_minus_1.to_be_bytes();
-        assert_eq!(Element::from_mpi(p_minus_1.as_ref()), Err(RangeError::ElementOutOfRange));
+        assert_eq!(
+            Element::from_mpi(p_minus_1.as_ref()),
+            Err(RangeError::ElementOutOfRange)
+        );
         let p_minus_2 = GROUP.p_minus_1.wrapping_sub(&U1536::ONE).to_be_bytes();
         assert!(Element::from_mpi(p_minus_2.as_ref()).is_ok());
         assert_eq!(Element::from_mpi(&[1; 193]), Err(RangeError::TooLong));

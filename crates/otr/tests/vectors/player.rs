@@ -324,13 +324,12 @@ pub struct Data {
     pub next_dh: String,
     /// Top half of the counter, 8 bytes.
     pub counter: String,
-    /// The encrypted plaintext.
-    pub encrypted: String,
     /// HMAC-SHA1 over the message up to the encrypted data.
     pub mac: String,
     /// Revealed old MAC keys, 20 bytes each.
     pub old_mac_keys: Vec<String>,
-    /// The decrypted plaintext, text, NUL, TLVs (hex), when the AES key is known.
+    /// The decrypted plaintext: text, NUL, TLVs (hex), when the AES key is
+    /// known. (The ciphertext is in the wire message.)
     pub plaintext: Option<String>,
     /// The text part of the plaintext, as shown.
     pub text: Option<String>,
@@ -340,14 +339,14 @@ pub struct Data {
     pub keys: Keys,
 }
 
-/// One TLV.
+/// One TLV (its value is in [`Data::plaintext`]).
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
 pub struct TlvRecord {
     /// Its type.
     #[serde(rename = "type")]
     pub kind: u16,
-    /// Its value, hex.
-    pub value: String,
+    /// The length of its value.
+    pub length: usize,
 }
 
 /// The keys of the key pair a data message used, taken from the engines
@@ -407,10 +406,21 @@ impl Player {
     pub fn new(name: &str, description: &str, alice: PartyInputs, bob: PartyInputs) -> Self {
         let party = |inputs: &PartyInputs| {
             let d = &inputs.dsa;
-            let key = PrivateKey::from_components(&unhex(&d.p), &unhex(&d.q), &unhex(&d.g), &unhex(&d.y), &unhex(&d.x))
-                .unwrap_or_else(|e| panic!("{name}: bad DSA key for {}: {e:?}", inputs.account));
-            assert_eq!(key.public_key().fingerprint().to_hex(), inputs.fingerprint, "{name}: fingerprint");
-            let tag = InstanceTag::new(inputs.instance_tag).unwrap_or_else(|| panic!("{name}: bad instance tag"));
+            let key = PrivateKey::from_components(
+                &unhex(&d.p),
+                &unhex(&d.q),
+                &unhex(&d.g),
+                &unhex(&d.y),
+                &unhex(&d.x),
+            )
+            .unwrap_or_else(|e| panic!("{name}: bad DSA key for {}: {e:?}", inputs.account));
+            assert_eq!(
+                key.public_key().fingerprint().to_hex(),
+                inputs.fingerprint,
+                "{name}: fingerprint"
+            );
+            let tag = InstanceTag::new(inputs.instance_tag)
+                .unwrap_or_else(|| panic!("{name}: bad instance tag"));
             let mut otr = Otr::new(key, tag, Policy::from_bits(inputs.policy));
             otr.set_max_message_size(inputs.max_message_size);
             Party {
@@ -442,20 +452,33 @@ impl Player {
         let party = &mut self.parties[side.index()];
         let result = match &action {
             Action::Start => Some(show_result(party.otr.start(peer, now))),
-            Action::SendMessage { text } => Some(show_result(party.otr.send_message(peer, text, now, &mut party.rng))),
+            Action::SendMessage { text } => Some(show_result(party.otr.send_message(
+                peer,
+                text,
+                now,
+                &mut party.rng,
+            ))),
             Action::Deliver { wire } => {
-                let message = self
-                    .wire
-                    .get(*wire)
-                    .unwrap_or_else(|| panic!("{}: step {index} delivers wire {wire}, which was never sent", self.name));
-                assert_eq!(message.to, side, "{}: step {index} delivers wire {wire} to the wrong side", self.name);
+                let message = self.wire.get(*wire).unwrap_or_else(|| {
+                    panic!(
+                        "{}: step {index} delivers wire {wire}, which was never sent",
+                        self.name
+                    )
+                });
+                assert_eq!(
+                    message.to, side,
+                    "{}: step {index} delivers wire {wire} to the wrong side",
+                    self.name
+                );
                 assert!(
                     self.delivered_at[*wire].is_none(),
                     "{}: step {index} delivers wire {wire} twice",
                     self.name
                 );
                 self.delivered_at[*wire] = Some(index);
-                party.otr.handle_incoming(peer, &message.text, now, &mut party.rng);
+                party
+                    .otr
+                    .handle_incoming(peer, &message.text, now, &mut party.rng);
                 None
             }
             Action::SmpStart { question, secret } => Some(show_result(party.otr.smp_start(
@@ -465,11 +488,20 @@ impl Player {
                 now,
                 &mut party.rng,
             ))),
-            Action::SmpAnswer { secret } => {
-                Some(show_result(party.otr.smp_answer(peer, secret.as_bytes(), now, &mut party.rng)))
-            }
-            Action::SendExtraSymmetricKey { use_value, use_data } => Some(
-                match party.otr.send_extra_symmetric_key(peer, *use_value, &unhex(use_data), now) {
+            Action::SmpAnswer { secret } => Some(show_result(party.otr.smp_answer(
+                peer,
+                secret.as_bytes(),
+                now,
+                &mut party.rng,
+            ))),
+            Action::SendExtraSymmetricKey {
+                use_value,
+                use_data,
+            } => Some(
+                match party
+                    .otr
+                    .send_extra_symmetric_key(peer, *use_value, &unhex(use_data), now)
+                {
                     Ok(key) => format!("ok key={}", hex(key.expose_secret())),
                     Err(e) => format!("error: {e}"),
                 },
@@ -484,7 +516,12 @@ impl Player {
             while let Some(output) = self.parties[from.index()].otr.poll_output() {
                 let what = match output {
                     Output::Send { to, text } => {
-                        assert_eq!(to, from.other().account(), "{}: send to an unknown peer", self.name);
+                        assert_eq!(
+                            to,
+                            from.other().account(),
+                            "{}: send to an unknown peer",
+                            self.name
+                        );
                         let wire = self.wire.len();
                         self.wire.push(Wire {
                             index: wire,
@@ -506,7 +543,9 @@ impl Player {
                         text,
                         encrypted,
                     },
-                    Output::Event { instance, event, .. } => What::Event {
+                    Output::Event {
+                        instance, event, ..
+                    } => What::Event {
                         instance: instance.map(InstanceTag::get),
                         event: event_text(&event),
                     },
@@ -601,7 +640,11 @@ impl Player {
     fn decode(&self, text: &str, from: Side, wire: &[usize]) -> Decoded {
         let message = match classify(text) {
             Incoming::Encoded(Ok(message)) => message,
-            Incoming::Encoded(Err(e)) | Incoming::Fragment(Err(e)) => return Decoded::Undecodable { error: e.to_string() },
+            Incoming::Encoded(Err(e)) | Incoming::Fragment(Err(e)) => {
+                return Decoded::Undecodable {
+                    error: e.to_string(),
+                };
+            }
             Incoming::Fragment(Ok(_)) => {
                 return Decoded::Undecodable {
                     error: "a fragment inside a fragment".into(),
@@ -626,7 +669,10 @@ impl Player {
                 encrypted_gx: hex(&encrypted_gx),
                 hashed_gx: hex(&hashed_gx),
             },
-            Body::DhKey { gy } => Decoded::DhKey { header, gy: hex(&gy) },
+            Body::DhKey { gy } => Decoded::DhKey {
+                header,
+                gy: hex(&gy),
+            },
             Body::RevealSignature {
                 revealed_key,
                 encrypted_signature,
@@ -646,10 +692,18 @@ impl Player {
                 mac: hex(&mac),
             },
             Body::Data(data) => {
-                let last = *wire.last().unwrap_or_else(|| panic!("{}: a message without wire", self.name));
+                let last = *wire
+                    .last()
+                    .unwrap_or_else(|| panic!("{}: a message without wire", self.name));
                 let produced = self.produced_at[last];
                 let delivered = self.delivered_at[last];
-                let keys = self.keys(from, produced, delivered, data.sender_keyid, data.recipient_keyid);
+                let keys = self.keys(
+                    from,
+                    produced,
+                    delivered,
+                    data.sender_keyid,
+                    data.recipient_keyid,
+                );
                 let mut plaintext = None;
                 let mut shown = None;
                 let mut tlvs = Vec::new();
@@ -673,14 +727,15 @@ impl Player {
                     iv[..8].copy_from_slice(&data.counter);
                     let mut cipher = ctr::Ctr128BE::<Aes128>::new(&key.into(), &iv.into());
                     cipher.apply_keystream(&mut bytes);
-                    let (text, records) = split_plaintext(&bytes)
-                        .unwrap_or_else(|e| panic!("{}: wire {last}: bad plaintext: {e}", self.name));
+                    let (text, records) = split_plaintext(&bytes).unwrap_or_else(|e| {
+                        panic!("{}: wire {last}: bad plaintext: {e}", self.name)
+                    });
                     shown = Some(String::from_utf8_lossy(&text).into_owned());
                     tlvs = records
                         .iter()
                         .map(|t| TlvRecord {
                             kind: t.kind,
-                            value: hex(&t.value),
+                            length: t.value.len(),
                         })
                         .collect();
                     plaintext = Some(hex(&bytes));
@@ -692,7 +747,6 @@ impl Player {
                     recipient_keyid: data.recipient_keyid,
                     next_dh: hex(&data.next_dh),
                     counter: hex(&data.counter),
-                    encrypted: hex(&data.encrypted),
                     mac: hex(&data.mac),
                     old_mac_keys: data.old_mac_keys.chunks(20).map(hex).collect(),
                     plaintext,
@@ -707,7 +761,14 @@ impl Player {
     /// The keys of a data message from `from` with these key ids, produced
     /// by step `produced` and delivered by step `delivered`: from the
     /// snapshots after those steps, else before them.
-    fn keys(&self, from: Side, produced: usize, delivered: Option<usize>, sender_id: u32, recipient_id: u32) -> Keys {
+    fn keys(
+        &self,
+        from: Side,
+        produced: usize,
+        delivered: Option<usize>,
+        sender_id: u32,
+        recipient_id: u32,
+    ) -> Keys {
         let to = from.other();
         let around = |step: usize, side: Side| {
             [&self.snapshots[step + 1], &self.snapshots[step]]
@@ -725,11 +786,23 @@ impl Player {
         };
         for secrets in around(produced, from) {
             if let Some(ours) = secrets.our_keys.iter().find(|k| k.keyid == sender_id) {
-                agree(&mut keys.sender_dh_secret, hex(&ours.secret), "sender secret");
-                agree(&mut keys.sender_dh_public, hex(&ours.public), "sender public");
+                agree(
+                    &mut keys.sender_dh_secret,
+                    hex(&ours.secret),
+                    "sender secret",
+                );
+                agree(
+                    &mut keys.sender_dh_public,
+                    hex(&ours.public),
+                    "sender public",
+                );
             }
             if let Some(theirs) = secrets.their_keys.iter().find(|k| k.keyid == recipient_id) {
-                agree(&mut keys.recipient_dh_public, hex(&theirs.public), "recipient public");
+                agree(
+                    &mut keys.recipient_dh_public,
+                    hex(&theirs.public),
+                    "recipient public",
+                );
             }
             if let Some(pair) = secrets
                 .pairs
@@ -742,11 +815,23 @@ impl Player {
         }
         for secrets in delivered.into_iter().flat_map(|step| around(step, to)) {
             if let Some(ours) = secrets.our_keys.iter().find(|k| k.keyid == recipient_id) {
-                agree(&mut keys.recipient_dh_secret, hex(&ours.secret), "recipient secret");
-                agree(&mut keys.recipient_dh_public, hex(&ours.public), "recipient public");
+                agree(
+                    &mut keys.recipient_dh_secret,
+                    hex(&ours.secret),
+                    "recipient secret",
+                );
+                agree(
+                    &mut keys.recipient_dh_public,
+                    hex(&ours.public),
+                    "recipient public",
+                );
             }
             if let Some(theirs) = secrets.their_keys.iter().find(|k| k.keyid == sender_id) {
-                agree(&mut keys.sender_dh_public, hex(&theirs.public), "sender public");
+                agree(
+                    &mut keys.sender_dh_public,
+                    hex(&theirs.public),
+                    "sender public",
+                );
             }
             if let Some(pair) = secrets
                 .pairs
@@ -757,7 +842,8 @@ impl Player {
                 agree(&mut keys.mac, hex(&pair.recv_mac), "MAC key");
             }
         }
-        if let (Some(sender), Some(recipient)) = (&keys.sender_dh_public, &keys.recipient_dh_public) {
+        if let (Some(sender), Some(recipient)) = (&keys.sender_dh_public, &keys.recipient_dh_public)
+        {
             // Minimal big-endian hex: longer is larger, else compare digits.
             keys.sender_is_high_end = Some((sender.len(), sender) > (recipient.len(), recipient));
         }
@@ -784,7 +870,9 @@ pub fn event_text(event: &Event) -> String {
         Event::Finished => "finished".into(),
         Event::Smp(smp) => match smp {
             SmpEvent::AskForSecret => "smp ask_for_secret".into(),
-            SmpEvent::AskForAnswer { question } => format!("smp ask_for_answer question={question:?}"),
+            SmpEvent::AskForAnswer { question } => {
+                format!("smp ask_for_answer question={question:?}")
+            }
             SmpEvent::InProgress => "smp in_progress".into(),
             SmpEvent::Success => "smp success".into(),
             SmpEvent::Failure => "smp failure".into(),
@@ -793,7 +881,11 @@ pub fn event_text(event: &Event) -> String {
             SmpEvent::Error => "smp error".into(),
             other => format!("smp {other:?}"),
         },
-        Event::ExtraSymmetricKey { key, use_value, use_data } => format!(
+        Event::ExtraSymmetricKey {
+            key,
+            use_value,
+            use_data,
+        } => format!(
             "extra_symmetric_key key={} use={use_value} data={}",
             hex(key.expose_secret()),
             hex(use_data)
@@ -830,6 +922,8 @@ pub fn unhex(text: &str) -> Vec<u8> {
     assert!(text.len() % 2 == 0, "odd-length hex {text:?}");
     (0..text.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap_or_else(|_| panic!("bad hex {text:?}")))
+        .map(|i| {
+            u8::from_str_radix(&text[i..i + 2], 16).unwrap_or_else(|_| panic!("bad hex {text:?}"))
+        })
         .collect()
 }
