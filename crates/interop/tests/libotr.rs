@@ -786,10 +786,21 @@ fn crossed_queries() {
     net.post("alice", "query bob");
     net.post("bob", "query alice");
     let round = net.settle();
-    let (a, b) = (round.of_type("alice", "gone_secure"), round.of_type("bob", "gone_secure"));
-    eprintln!("crossed queries: alice went secure {} time(s), bob {} time(s)", a.len(), b.len());
+    let (a, b) = (
+        round.of_type("alice", "gone_secure"),
+        round.of_type("bob", "gone_secure"),
+    );
+    eprintln!(
+        "crossed queries: alice went secure {} time(s), bob {} time(s)",
+        a.len(),
+        b.len()
+    );
     assert!(!a.is_empty() && !b.is_empty(), "both go secure");
-    assert_eq!(a.last().unwrap()["ssid"], b.last().unwrap()["ssid"], "in the same session");
+    assert_eq!(
+        a.last().unwrap()["ssid"],
+        b.last().unwrap()["ssid"],
+        "in the same session"
+    );
     send_private(&mut net, "alice", "bob", "crossed but fine");
     send_private(&mut net, "bob", "alice", "indeed");
 }
@@ -804,7 +815,11 @@ fn padlock_requires_encryption() {
     let text = "only ever encrypted";
     let round = net.cmd("alice", &format!("send bob {}", quote(text)));
     assert_never_plaintext(&round, text);
-    assert!(round.wires("alice")[0].starts_with("?OTRv"), "a query goes out first: {:?}", round.wires("alice"));
+    assert!(
+        round.wires("alice")[0].starts_with("?OTRv"),
+        "a query goes out first: {:?}",
+        round.wires("alice")
+    );
     assert_gone_secure(&net, &round, "3");
     eprintln!("alice's events: {:?}", round.msg_events("alice"));
     let shown = round.one("bob", "message", &[("text", text)]);

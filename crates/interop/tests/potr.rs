@@ -307,7 +307,10 @@ fn refresh_case(test: &str, querier: &str) {
             .unwrap_or_else(|| panic!("{name} did not (re)gain a secure session"))
     };
     let (q, a) = (last(querier), last(answerer));
-    eprintln!("refresh by {querier}: {querier} {}, {answerer} {}", q["type"], a["type"]);
+    eprintln!(
+        "refresh by {querier}: {querier} {}, {answerer} {}",
+        q["type"], a["type"]
+    );
     assert_eq!(q["ssid"], a["ssid"]);
     assert_ne!(q["ssid"], old);
     send_private(&mut net, "alice", "bob", "after refresh");
@@ -333,7 +336,10 @@ fn crossed_queries() {
     net.post("alice", "query bob");
     net.post("bob", "query alice");
     let round = net.settle();
-    let (a, b) = (round.of_type("alice", "gone_secure").len(), round.of_type("bob", "gone_secure").len());
+    let (a, b) = (
+        round.of_type("alice", "gone_secure").len(),
+        round.of_type("bob", "gone_secure").len(),
+    );
     eprintln!("crossed queries with potr: alice went secure {a} time(s), bob {b} time(s)");
     if a == 0 || b == 0 {
         let round = net.cmd("alice", "query bob");

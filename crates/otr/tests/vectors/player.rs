@@ -77,6 +77,8 @@ pub struct Vector {
     pub steps: Vec<Step>,
     /// Every message either engine asked to send, numbered in order.
     pub wire: Vec<Wire>,
+    /// Every DH key pair either engine used, from its key ring.
+    pub dh_keys: Vec<DhKey>,
     /// Every OTR message (reassembled from its fragments), decoded, with the
     /// keys of each data message.
     pub messages: Vec<Message>,
@@ -227,18 +229,18 @@ pub struct Message {
     pub from: Side,
     /// The receiver.
     pub to: Side,
-    /// The wire messages that carried it: one, or its fragments in order.
+    /// The wire messages that carried it: one, or its fragments in order
+    /// (whose pieces, concatenated, are the message).
     pub wire: Vec<usize>,
-    /// The message reassembled from its fragments (absent when it was sent
-    /// whole).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reassembled: Option<String>,
     /// The decoded contents.
     #[serde(flatten)]
     pub decoded: Decoded,
 }
 
-/// The contents of a message. Binary fields are hex.
+/// The contents of a message. Binary fields are hex. Bulky fields that the
+/// wire text carries verbatim (encrypted g^x and signatures, ciphertexts)
+/// are left out to keep the files small; DH public keys are in
+/// [`Vector::dh_keys`].
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Decoded {
@@ -258,8 +260,6 @@ pub enum Decoded {
         /// Header.
         #[serde(flatten)]
         header: HeaderFields,
-        /// AES-encrypted MPI(g^x).
-        encrypted_gx: String,
         /// SHA-256 of MPI(g^x).
         hashed_gx: String,
     },
@@ -268,8 +268,8 @@ pub enum Decoded {
         /// Header.
         #[serde(flatten)]
         header: HeaderFields,
-        /// g^y.
-        gy: String,
+        /// g^y is the sender's DH key 1.
+        gy_keyid: u32,
     },
     /// Reveal Signature.
     RevealSignature {
@@ -278,8 +278,8 @@ pub enum Decoded {
         header: HeaderFields,
         /// The revealed AES key r.
         revealed_key: String,
-        /// The encrypted signature.
-        encrypted_signature: String,
+        /// The encrypted signature's length.
+        encrypted_signature_length: usize,
         /// Its MAC (first 20 bytes of the HMAC-SHA256).
         mac: String,
     },
@@ -288,8 +288,8 @@ pub enum Decoded {
         /// Header.
         #[serde(flatten)]
         header: HeaderFields,
-        /// The encrypted signature.
-        encrypted_signature: String,
+        /// The encrypted signature's length.
+        encrypted_signature_length: usize,
         /// Its MAC.
         mac: String,
     },
@@ -320,8 +320,6 @@ pub struct Data {
     pub sender_keyid: u32,
     /// Recipient's key id.
     pub recipient_keyid: u32,
-    /// The sender's next DH public key.
-    pub next_dh: String,
     /// Top half of the counter, 8 bytes.
     pub counter: String,
     /// HMAC-SHA1 over the message up to the encrypted data.
@@ -349,25 +347,16 @@ pub struct TlvRecord {
     pub length: usize,
 }
 
-/// The keys of the key pair a data message used, taken from the engines
-/// (`session_secrets_for_testing_only`) right after the sender sent it and
-/// right after the receiver received it (or just before, when the session
-/// ended with that step). Fields an engine no longer had are absent.
+/// The derived keys of the key pair a data message used, taken from the
+/// engines (`session_secrets_for_testing_only`) right after the sender sent
+/// it and right after the receiver received it (or just before, when the
+/// session ended with that step); both must agree. The DH keys themselves are
+/// in [`Vector::dh_keys`]: the sender's `sender_keyid`, the recipient's
+/// `recipient_keyid`, and the next DH key is the sender's `sender_keyid + 1`.
+/// Fields neither engine had any more are absent.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug, Default)]
 pub struct Keys {
-    /// The sender's DH secret exponent for `sender_keyid`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sender_dh_secret: Option<String>,
-    /// The sender's DH public key for `sender_keyid`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sender_dh_public: Option<String>,
-    /// The recipient's DH secret exponent for `recipient_keyid`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipient_dh_secret: Option<String>,
-    /// The recipient's DH public key for `recipient_keyid`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipient_dh_public: Option<String>,
-    /// Whether the sender is the "high end" (its public key is larger).
+    /// Whether the sender is the "high end" (its DH public key is larger).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_is_high_end: Option<bool>,
     /// The AES key (the sender's sending key, the recipient's receiving key).
@@ -376,6 +365,19 @@ pub struct Keys {
     /// The MAC key, SHA-1 of the AES key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
+}
+
+/// A DH key of a session (the AKE's has key id 1).
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
+pub struct DhKey {
+    /// Whose key.
+    pub owner: Side,
+    /// Its key id.
+    pub keyid: u32,
+    /// The secret exponent, big-endian hex.
+    pub secret: Option<String>,
+    /// The public value g^secret, minimal big-endian hex.
+    pub public: String,
 }
 
 /// Drives two engines and records what they do.
@@ -576,7 +578,8 @@ impl Player {
 
     /// The recorded vector: inputs, steps, wire messages, decoded messages.
     pub fn finish(self) -> Vector {
-        let messages = self.decode_all();
+        let dh_keys = self.dh_keys();
+        let messages = self.decode_all(&dh_keys);
         let [alice, bob] = self.inputs;
         Vector {
             name: self.name,
@@ -586,6 +589,7 @@ impl Player {
             bob,
             steps: self.steps,
             wire: self.wire,
+            dh_keys,
             messages,
         }
     }
@@ -598,7 +602,7 @@ impl Player {
             .or_else(|| otr.session_secrets_for_testing_only(peer.account(), None))
     }
 
-    fn decode_all(&self) -> Vec<Message> {
+    fn decode_all(&self, dh_keys: &[DhKey]) -> Vec<Message> {
         let mut messages = Vec::new();
         // Fragments in progress, per sender: (wire indices, pieces).
         let mut partial: [(Vec<usize>, String); 2] = Default::default();
@@ -615,12 +619,11 @@ impl Player {
                     if fragment.k == fragment.n {
                         let whole = std::mem::take(pieces);
                         let indices = std::mem::take(indices);
-                        let decoded = self.decode(&whole, wire.from, &indices);
+                        let decoded = self.decode(dh_keys, &whole, wire.from, &indices);
                         messages.push(Message {
                             from: wire.from,
                             to: wire.to,
                             wire: indices,
-                            reassembled: Some(whole),
                             decoded,
                         });
                     }
@@ -629,15 +632,14 @@ impl Player {
                     from: wire.from,
                     to: wire.to,
                     wire: vec![wire.index],
-                    reassembled: None,
-                    decoded: self.decode(&wire.text, wire.from, &[wire.index]),
+                    decoded: self.decode(dh_keys, &wire.text, wire.from, &[wire.index]),
                 }),
             }
         }
         messages
     }
 
-    fn decode(&self, text: &str, from: Side, wire: &[usize]) -> Decoded {
+    fn decode(&self, dh_keys: &[DhKey], text: &str, from: Side, wire: &[usize]) -> Decoded {
         let message = match classify(text) {
             Incoming::Encoded(Ok(message)) => message,
             Incoming::Encoded(Err(e)) | Incoming::Fragment(Err(e)) => {
@@ -662,17 +664,21 @@ impl Player {
         };
         match body {
             Body::DhCommit {
-                encrypted_gx,
-                hashed_gx,
+                hashed_gx, ..
             } => Decoded::DhCommit {
                 header,
-                encrypted_gx: hex(&encrypted_gx),
                 hashed_gx: hex(&hashed_gx),
             },
-            Body::DhKey { gy } => Decoded::DhKey {
-                header,
-                gy: hex(&gy),
-            },
+            Body::DhKey { gy } => {
+                let ake_key = dh_keys.iter().find(|k| k.owner == from && k.keyid == 1);
+                assert_eq!(
+                    ake_key.map(|k| k.public.clone()),
+                    Some(hex(&gy)),
+                    "{}: g^y is not the sender's DH key 1",
+                    self.name
+                );
+                Decoded::DhKey { header, gy_keyid: 1 }
+            }
             Body::RevealSignature {
                 revealed_key,
                 encrypted_signature,
@@ -680,7 +686,7 @@ impl Player {
             } => Decoded::RevealSignature {
                 header,
                 revealed_key: hex(&revealed_key),
-                encrypted_signature: hex(&encrypted_signature),
+                encrypted_signature_length: encrypted_signature.len(),
                 mac: hex(&mac),
             },
             Body::Signature {
@@ -688,7 +694,7 @@ impl Player {
                 mac,
             } => Decoded::Signature {
                 header,
-                encrypted_signature: hex(&encrypted_signature),
+                encrypted_signature_length: encrypted_signature.len(),
                 mac: hex(&mac),
             },
             Body::Data(data) => {
@@ -698,11 +704,22 @@ impl Player {
                 let produced = self.produced_at[last];
                 let delivered = self.delivered_at[last];
                 let keys = self.keys(
+                    dh_keys,
                     from,
                     produced,
                     delivered,
                     data.sender_keyid,
                     data.recipient_keyid,
+                );
+                let next = dh_keys
+                    .iter()
+                    .find(|k| k.owner == from && k.keyid == data.sender_keyid.wrapping_add(1));
+                assert_eq!(
+                    next.map(|k| k.public.clone()),
+                    Some(hex(&data.next_dh)),
+                    "{}: wire {last}: the next DH key is not the sender's key {}",
+                    self.name,
+                    data.sender_keyid.wrapping_add(1)
                 );
                 let mut plaintext = None;
                 let mut shown = None;
@@ -745,7 +762,6 @@ impl Player {
                     flags: data.flags,
                     sender_keyid: data.sender_keyid,
                     recipient_keyid: data.recipient_keyid,
-                    next_dh: hex(&data.next_dh),
                     counter: hex(&data.counter),
                     mac: hex(&data.mac),
                     old_mac_keys: data.old_mac_keys.chunks(20).map(hex).collect(),
@@ -758,11 +774,50 @@ impl Player {
         }
     }
 
-    /// The keys of a data message from `from` with these key ids, produced
-    /// by step `produced` and delivered by step `delivered`: from the
-    /// snapshots after those steps, else before them.
+    /// Every DH key in every snapshot, checked for consistency.
+    fn dh_keys(&self) -> Vec<DhKey> {
+        let mut keys: Vec<DhKey> = Vec::new();
+        let mut add = |owner: Side, keyid: u32, secret: Option<Vec<u8>>, public: &[u8]| {
+            let public = hex(public);
+            let secret = secret.map(|s| hex(&s));
+            match keys.iter_mut().find(|k| k.owner == owner && k.keyid == keyid) {
+                Some(known) => {
+                    assert_eq!(known.public, public, "{}: {owner:?}'s DH key {keyid} changed", self.name);
+                    if secret.is_some() {
+                        known.secret = secret;
+                    }
+                }
+                None => keys.push(DhKey {
+                    owner,
+                    keyid,
+                    secret,
+                    public,
+                }),
+            }
+        };
+        for snapshot in &self.snapshots {
+            for side in [Side::Alice, Side::Bob] {
+                let Some(secrets) = &snapshot[side.index()] else {
+                    continue;
+                };
+                for key in &secrets.our_keys {
+                    add(side, key.keyid, Some(key.secret.clone()), &key.public);
+                }
+                for key in &secrets.their_keys {
+                    add(side.other(), key.keyid, None, &key.public);
+                }
+            }
+        }
+        keys.sort_by_key(|k| (k.owner.index(), k.keyid));
+        keys
+    }
+
+    /// The derived keys of a data message from `from` with these key ids,
+    /// produced by step `produced` and delivered by step `delivered`: from
+    /// the snapshots after those steps, else before them.
     fn keys(
         &self,
+        dh_keys: &[DhKey],
         from: Side,
         produced: usize,
         delivered: Option<usize>,
@@ -785,25 +840,6 @@ impl Player {
             None => *slot = Some(value),
         };
         for secrets in around(produced, from) {
-            if let Some(ours) = secrets.our_keys.iter().find(|k| k.keyid == sender_id) {
-                agree(
-                    &mut keys.sender_dh_secret,
-                    hex(&ours.secret),
-                    "sender secret",
-                );
-                agree(
-                    &mut keys.sender_dh_public,
-                    hex(&ours.public),
-                    "sender public",
-                );
-            }
-            if let Some(theirs) = secrets.their_keys.iter().find(|k| k.keyid == recipient_id) {
-                agree(
-                    &mut keys.recipient_dh_public,
-                    hex(&theirs.public),
-                    "recipient public",
-                );
-            }
             if let Some(pair) = secrets
                 .pairs
                 .iter()
@@ -814,25 +850,6 @@ impl Player {
             }
         }
         for secrets in delivered.into_iter().flat_map(|step| around(step, to)) {
-            if let Some(ours) = secrets.our_keys.iter().find(|k| k.keyid == recipient_id) {
-                agree(
-                    &mut keys.recipient_dh_secret,
-                    hex(&ours.secret),
-                    "recipient secret",
-                );
-                agree(
-                    &mut keys.recipient_dh_public,
-                    hex(&ours.public),
-                    "recipient public",
-                );
-            }
-            if let Some(theirs) = secrets.their_keys.iter().find(|k| k.keyid == sender_id) {
-                agree(
-                    &mut keys.sender_dh_public,
-                    hex(&theirs.public),
-                    "sender public",
-                );
-            }
             if let Some(pair) = secrets
                 .pairs
                 .iter()
@@ -842,8 +859,13 @@ impl Player {
                 agree(&mut keys.mac, hex(&pair.recv_mac), "MAC key");
             }
         }
-        if let (Some(sender), Some(recipient)) = (&keys.sender_dh_public, &keys.recipient_dh_public)
-        {
+        let public = |owner: Side, keyid: u32| {
+            dh_keys
+                .iter()
+                .find(|k| k.owner == owner && k.keyid == keyid)
+                .map(|k| &k.public)
+        };
+        if let (Some(sender), Some(recipient)) = (public(from, sender_id), public(to, recipient_id)) {
             // Minimal big-endian hex: longer is larger, else compare digits.
             keys.sender_is_high_end = Some((sender.len(), sender) > (recipient.len(), recipient));
         }
