@@ -543,6 +543,22 @@ fn v2_case(test: &str, starter: &str) {
         a.contains(&"failure".to_owned()) && r.contains(&"failure".to_owned()),
         "{a:?} {r:?}"
     );
+    // libotr sends and honours TLV 8 in v2 sessions too.
+    for (sender, receiver) in [("alice", "bob"), ("bob", "alice")] {
+        let round = net.cmd(sender, &format!("extrakey {receiver} 1 v2"));
+        let (mine, theirs) = (
+            round.of_type(sender, "extra_key"),
+            round.of_type(receiver, "extra_key"),
+        );
+        assert!(
+            mine.len() == 1 && theirs.len() == 1,
+            "{sender} -> {receiver}: {mine:?} {theirs:?}"
+        );
+        assert_eq!(
+            mine[0]["key"], theirs[0]["key"],
+            "v2 extra key from {sender}"
+        );
+    }
     let round = net.cmd("alice", "end bob");
     assert!(round.has("bob", "gone_insecure", &[("state", "finished")]));
 }

@@ -225,8 +225,15 @@ impl Smp {
         tlv: &Tlv,
     ) -> SmpStep {
         if tlv.kind == tlv::SMP_ABORT {
+            // An abort with nothing under way (python-potr sends one after a
+            // failed exchange that already concluded) tells the user nothing.
+            let was_running = self.in_progress();
             self.reset();
-            return SmpStep::event(SmpEvent::Abort);
+            return if was_running {
+                SmpStep::event(SmpEvent::Abort)
+            } else {
+                SmpStep::NOTHING
+            };
         }
         if !matches!(
             tlv.kind,
@@ -1021,17 +1028,20 @@ mod tests {
     }
 
     #[test]
-    fn abort_when_idle_is_reported_and_not_answered() {
+    fn abort_when_idle_is_neither_reported_nor_answered() {
         let mut smp = Smp::new();
         let step = smp.handle(&mut rng(10), &ctx_alice(), &abort_tlv());
-        assert_eq!(step, SmpStep::event(SmpEvent::Abort));
-        // A non-empty abort (CoyIM sends 4 bytes) is an abort too.
+        assert_eq!(step, SmpStep::NOTHING);
+        // A non-empty abort (CoyIM sends 4 bytes) aborts a running exchange.
+        let mut rng = rng(10);
+        let _ = smp.start(&mut rng, &ctx_alice(), None, b"secret");
         let step = smp.handle(
-            &mut rng(10),
+            &mut rng,
             &ctx_alice(),
             &Tlv::new(tlv::SMP_ABORT, vec![0; 4]),
         );
         assert_eq!(step, SmpStep::event(SmpEvent::Abort));
+        assert!(!smp.in_progress());
     }
 
     #[test]
