@@ -18,6 +18,7 @@
 //! `crates/interop/tests/vectors_libotr.rs` has libotr's toolkit check them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+#[allow(dead_code, reason = "shared with the runner, which uses the rest")]
 #[path = "../tests/vectors/player.rs"]
 mod player;
 
@@ -53,7 +54,7 @@ fn main() {
         alice: dsa_key(ALICE_KEY_SEED),
         bob: dsa_key(BOB_KEY_SEED),
     };
-    let scenarios: [(&str, fn(&Keys) -> Player); 8] = [
+    let scenarios: [(&str, Scenario); 8] = [
         ("ake_v3", ake_v3),
         ("ake_v2", ake_v2),
         ("data_rotation_v3", data_rotation_v3),
@@ -78,6 +79,9 @@ fn main() {
         );
     }
 }
+
+/// A scenario: a script run on the two fixed keys.
+type Scenario = fn(&Keys) -> Player;
 
 struct Keys {
     alice: DsaKey,

@@ -64,6 +64,22 @@ fn replay(path: &Path) {
                 ),
             );
         }
+        // Wire messages first: a changed message explains what follows.
+        for out in &replayed.outputs {
+            if let player::What::Send(index) = out.what {
+                let got = &player.wire()[index];
+                if recorded.wire.get(index) != Some(got) {
+                    stale(
+                        &name,
+                        format!(
+                            "step {i} ({:?}) sends wire {index}:\n  got      {got:?}\n  recorded {:?}",
+                            step.action,
+                            recorded.wire.get(index)
+                        ),
+                    );
+                }
+            }
+        }
         for (j, (got, want)) in replayed.outputs.iter().zip(&step.outputs).enumerate() {
             if got != want {
                 stale(
@@ -210,7 +226,7 @@ fn vectors_cover_the_protocol() {
         data.iter().any(|d| d.counter.ends_with("02")),
         "no second message with the same keys"
     );
-    for kind in [1u16, 2, 3, 4, 5, 7, 8] {
+    for kind in [1u16, 3, 4, 5, 7, 8] {
         assert!(
             data.iter().any(|d| d.tlvs.iter().any(|t| t.kind == kind)),
             "no TLV of type {kind}"

@@ -568,6 +568,11 @@ impl Player {
         &self.steps[index]
     }
 
+    /// The wire messages sent so far.
+    pub fn wire(&self) -> &[Wire] {
+        &self.wire
+    }
+
     /// The oldest wire message not yet delivered, if any.
     pub fn next_undelivered(&self) -> Option<&Wire> {
         self.delivered_at
@@ -663,9 +668,7 @@ impl Player {
             receiver_instance: header.receiver_instance,
         };
         match body {
-            Body::DhCommit {
-                hashed_gx, ..
-            } => Decoded::DhCommit {
+            Body::DhCommit { hashed_gx, .. } => Decoded::DhCommit {
                 header,
                 hashed_gx: hex(&hashed_gx),
             },
@@ -677,7 +680,10 @@ impl Player {
                     "{}: g^y is not the sender's DH key 1",
                     self.name
                 );
-                Decoded::DhKey { header, gy_keyid: 1 }
+                Decoded::DhKey {
+                    header,
+                    gy_keyid: 1,
+                }
             }
             Body::RevealSignature {
                 revealed_key,
@@ -780,9 +786,16 @@ impl Player {
         let mut add = |owner: Side, keyid: u32, secret: Option<Vec<u8>>, public: &[u8]| {
             let public = hex(public);
             let secret = secret.map(|s| hex(&s));
-            match keys.iter_mut().find(|k| k.owner == owner && k.keyid == keyid) {
+            match keys
+                .iter_mut()
+                .find(|k| k.owner == owner && k.keyid == keyid)
+            {
                 Some(known) => {
-                    assert_eq!(known.public, public, "{}: {owner:?}'s DH key {keyid} changed", self.name);
+                    assert_eq!(
+                        known.public, public,
+                        "{}: {owner:?}'s DH key {keyid} changed",
+                        self.name
+                    );
                     if secret.is_some() {
                         known.secret = secret;
                     }
@@ -865,7 +878,8 @@ impl Player {
                 .find(|k| k.owner == owner && k.keyid == keyid)
                 .map(|k| &k.public)
         };
-        if let (Some(sender), Some(recipient)) = (public(from, sender_id), public(to, recipient_id)) {
+        if let (Some(sender), Some(recipient)) = (public(from, sender_id), public(to, recipient_id))
+        {
             // Minimal big-endian hex: longer is larger, else compare digits.
             keys.sender_is_high_end = Some((sender.len(), sender) > (recipient.len(), recipient));
         }
@@ -941,7 +955,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Bytes from hex (panics on bad input: vectors are ours).
 pub fn unhex(text: &str) -> Vec<u8> {
-    assert!(text.len() % 2 == 0, "odd-length hex {text:?}");
+    assert!(text.len().is_multiple_of(2), "odd-length hex {text:?}");
     (0..text.len())
         .step_by(2)
         .map(|i| {
