@@ -134,9 +134,12 @@ impl Element {
         Zeroizing::new(minimal_magnitude(&self.value))
     }
 
-    /// `g^e` for the generator `g = 2`, in constant time.
+    /// `g^e` for the generator `g = 2`, in constant time, with a fixed-base
+    /// table (see [`FixedBase`]).
     pub fn g_pow(e: &Exponent) -> Self {
-        Self::generator().pow(e)
+        Self {
+            value: G_TABLE.pow(e).retrieve(),
+        }
     }
 
     /// `self^e` in constant time, bounded by the exponent's public bit length.
@@ -200,6 +203,64 @@ impl Element {
 
     fn monty(&self) -> FixedMontyForm<24> {
         FixedMontyForm::new(&self.value, &GROUP.p_params)
+    }
+}
+
+/// Window width of the fixed-base table, in bits.
+const WINDOW: usize = 4;
+/// Windows needed for the widest exponent (1536 bits).
+const WINDOWS: usize = MODULUS_BYTES * 8 / WINDOW;
+
+/// A fixed-base exponentiation table for the generator: row `i` holds
+/// `g^(j * 16^i)` for `j` in `0..16`, in Montgomery form. An exponentiation
+/// is then one multiplication per 4-bit window of the exponent instead of a
+/// squaring per bit, and each window's entry is read with a constant-time
+/// scan of its whole row, so neither the time nor the memory access pattern
+/// depends on the secret. The table takes 1.2 MB and is built once, lazily.
+struct FixedBase {
+    rows: Vec<[U1536; 1 << WINDOW]>,
+}
+
+static G_TABLE: LazyLock<FixedBase> = LazyLock::new(|| FixedBase::new(&Element::generator()));
+
+impl FixedBase {
+    fn new(base: &Element) -> Self {
+        let params = &GROUP.p_params;
+        let mut rows = Vec::with_capacity(WINDOWS);
+        let mut row_base = base.monty();
+        for _ in 0..WINDOWS {
+            let mut row = [*FixedMontyForm::one(params).as_montgomery(); 1 << WINDOW];
+            let mut power = FixedMontyForm::one(params);
+            for entry in row.iter_mut().skip(1) {
+                power = power.mul(&row_base);
+                *entry = *power.as_montgomery();
+            }
+            rows.push(row);
+            for _ in 0..WINDOW {
+                row_base = row_base.square();
+            }
+        }
+        Self { rows }
+    }
+
+    /// `base^e`, constant-time in `e` (bounded by its public bit length).
+    fn pow(&self, e: &Exponent) -> FixedMontyForm<24> {
+        use crypto_bigint::{Choice, CtAssign};
+        let params = &GROUP.p_params;
+        let windows = (e.bits as usize).div_ceil(WINDOW).min(self.rows.len());
+        let limbs = e.value.as_limbs();
+        let mut acc = FixedMontyForm::one(params);
+        for (i, row) in self.rows.iter().take(windows).enumerate() {
+            let bit = i * WINDOW;
+            let limb = limbs.get(bit / 64).map_or(0, |l| l.0);
+            let digit = ((limb >> (bit % 64)) & ((1 << WINDOW) - 1)) as u8;
+            let mut entry = U1536::ZERO;
+            for (j, candidate) in row.iter().enumerate() {
+                entry.ct_assign(candidate, Choice::from_u8_eq(digit, j as u8));
+            }
+            acc = acc.mul(&FixedMontyForm::from_montgomery(entry, params));
+        }
+        acc
     }
 }
 
@@ -512,6 +573,21 @@ mod tests {
         let y = Exponent::random_mod_q(&mut rng).reveal();
         let expected = a.pow_public(&x).mul(&b.pow_public(&y));
         assert_eq!(Element::multi_pow_public(&a, &x, &b, &y), expected);
+    }
+
+    #[test]
+    fn fixed_base_table_matches_plain_exponentiation() {
+        let mut rng = rng();
+        for e in [
+            Exponent::from_secret_bytes(&[0]),
+            Exponent::from_secret_bytes(&[1]),
+            Exponent::from_secret_bytes(&[0xff; 40]),
+            Exponent::random_dh(&mut rng),
+            Exponent::random_mod_q(&mut rng),
+            Exponent::random_mod_q(&mut rng),
+        ] {
+            assert_eq!(Element::g_pow(&e), Element::generator().pow(&e));
+        }
     }
 
     #[test]
