@@ -44,6 +44,9 @@ pub enum AkeError {
     Malformed,
     /// The signature did not verify under the key it came with.
     BadSignature,
+    /// The exchange ended in keys this session already used: a replay of
+    /// an earlier exchange's messages. Nothing was installed.
+    Replayed,
 }
 
 impl fmt::Display for AkeError {
@@ -54,6 +57,7 @@ impl fmt::Display for AkeError {
             Self::BadMac => "the key-exchange MAC does not verify",
             Self::Malformed => "the signed part of the key exchange is malformed",
             Self::BadSignature => "the key-exchange signature does not verify",
+            Self::Replayed => "a completed key exchange was replayed",
         })
     }
 }

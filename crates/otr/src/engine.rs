@@ -8,7 +8,7 @@
 //! a random number generator, so that a transcript is reproducible from a
 //! seed and every timer rule testable with a virtual clock.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,9 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(60);
 /// The least time between two error replies (or two automatic queries) to
 /// the same peer, so that two confused clients cannot ping-pong forever.
 pub const AUTOMATIC_REPLY_INTERVAL: Duration = Duration::from_secs(10);
+
+/// How many session ids a session remembers to recognise a replayed AKE.
+const INSTALLED_SSIDS: usize = 16;
 
 const QUERY_EXPLANATION: &str = "\nThis is a request for an Off-the-Record private conversation, \
 which your client does not seem to support. See https://otr.cypherpunks.ca/ for more information.";
@@ -257,6 +260,12 @@ struct Conversation {
     whitespace: Offer,
     held: Vec<Zeroizing<String>>,
     last_automatic_reply: Option<Instant>,
+    /// Instances that took a copy of our current master DH-Commit; each
+    /// may take it once, so a replayed DH-Key cannot revive a finished
+    /// exchange.
+    commit_adopted_by: HashSet<u32>,
+    /// Orders activity across sessions (clock readings can tie).
+    activity_clock: u64,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
@@ -273,7 +282,12 @@ struct Session {
     ake: AkeSlot,
     smp: Smp,
     last_sent: Option<Instant>,
-    last_active: Option<Instant>,
+    /// When this session was last active, on the conversation's
+    /// activity clock.
+    activity: u64,
+    /// The session ids this session has installed, newest last: a key
+    /// exchange that ends in one of them is a replay.
+    installed: VecDeque<Ssid>,
 }
 
 /// Wrapper so that `Session` can derive `Default`.
@@ -696,7 +710,15 @@ impl Otr {
         if !text.is_empty() {
             self.show(peer, 0, text, false);
         }
+        // A tag does not restart an exchange already under way (crossed
+        // restarts stall both sides until expiry).
+        let negotiating = self
+            .conversation(peer)
+            .sessions
+            .values()
+            .any(|s| s.ake.0.in_progress());
         if self.policy.contains(Policy::WHITESPACE_START_AKE)
+            && !negotiating
             && let Some(version) = self.best_version(tagged)
         {
             self.start_ake(peer, version, now, rng);
@@ -711,6 +733,19 @@ impl Otr {
         rng: &mut R,
     ) {
         let body = self.session(peer, 0).ake.0.start(rng, version, now);
+        // The commit goes to every instance: each instance's exchange now
+        // waits for a DH-Key to this commit, whatever it was doing.
+        let conversation = self.conversation(peer);
+        conversation.commit_adopted_by.clear();
+        let instances: Vec<u32> = conversation
+            .sessions
+            .keys()
+            .copied()
+            .filter(|k| *k != 0)
+            .collect();
+        for key in instances {
+            self.adopt_master_commit(peer, key, true);
+        }
         self.send_encoded(peer, version, 0, body);
     }
 
@@ -795,7 +830,7 @@ impl Otr {
             } => {
                 // Crossed commits: ours went to every instance, so it takes
                 // part in the collision rule with this instance's commit.
-                self.adopt_master_commit(peer, key);
+                self.adopt_master_commit(peer, key, false);
                 Ok(self.session(peer, key).ake.0.handle_dh_commit(
                     rng,
                     version,
@@ -806,7 +841,7 @@ impl Otr {
             }
             Body::DhKey { gy } => {
                 // An instance answers the commit we sent to all of them.
-                self.adopt_master_commit(peer, key);
+                self.adopt_master_commit(peer, key, false);
                 let Self {
                     key: private_key,
                     conversations,
@@ -868,15 +903,27 @@ impl Otr {
         }
     }
 
-    /// Gives an idle instance session a copy of the DH-Commit we sent to
-    /// all instances (receiver tag 0), so that it can answer it.
-    fn adopt_master_commit(&mut self, peer: &str, key: u32) {
-        if key == 0 || self.session(peer, key).ake.0.in_progress() {
+    /// Gives an instance session a copy of the DH-Commit we sent to all
+    /// instances (receiver tag 0), so that it can answer it: when we just
+    /// sent it (`replace`), or when the instance is idle. Each instance
+    /// takes a commit once.
+    fn adopt_master_commit(&mut self, peer: &str, key: u32, replace: bool) {
+        if key == 0 || (!replace && self.session(peer, key).ake.0.in_progress()) {
             return;
         }
-        if let Some(copy) = self.session(peer, 0).ake.0.clone_commit() {
-            self.session(peer, key).ake.0 = copy;
+        let conversation = self.conversation(peer);
+        if conversation.commit_adopted_by.contains(&key) {
+            return;
         }
+        let Some(copy) = conversation
+            .sessions
+            .get(&0)
+            .and_then(|master| master.ake.0.clone_commit())
+        else {
+            return;
+        };
+        conversation.commit_adopted_by.insert(key);
+        self.session(peer, key).ake.0 = copy;
     }
 
     fn go_secure<R: CryptoRng + ?Sized>(
@@ -892,6 +939,12 @@ impl Otr {
             ssid: success.ssid,
             version: success.version,
         };
+        // The same ssid means the same DH secrets, hence the same keys and
+        // counters: installing them again would reuse the keystream.
+        if self.session(peer, key).installed.contains(&info.ssid) {
+            self.event(peer, key, Event::AkeFailed(AkeError::Replayed));
+            return;
+        }
         let keys = KeyRing::new(
             rng,
             success.our_keyid,
@@ -901,6 +954,10 @@ impl Otr {
             success.their_dh,
         );
         let session = self.session(peer, key);
+        if session.installed.len() == INSTALLED_SSIDS {
+            session.installed.pop_front();
+        }
+        session.installed.push_back(info.ssid);
         let (still, previous) = match std::mem::take(&mut session.state) {
             State::Encrypted(old) => (old.info.fingerprint == info.fingerprint, Some(old.keys)),
             State::Plaintext | State::Finished => (false, None),
@@ -911,7 +968,7 @@ impl Otr {
             previous,
         }));
         session.smp.reset();
-        session.last_active = Some(now);
+        self.touch(peer, key);
         let event = if still {
             Event::StillSecure(info)
         } else {
@@ -961,7 +1018,7 @@ impl Otr {
                 return;
             }
         };
-        self.session(peer, key).last_active = Some(now);
+        self.touch(peer, key);
         if !text.is_empty() {
             self.show(peer, key, String::from_utf8_lossy(&text).into_owned(), true);
         } else if tlvs.is_empty() {
@@ -1166,6 +1223,14 @@ impl Otr {
         }
     }
 
+    /// Marks a session as the most recently active of its conversation.
+    fn touch(&mut self, peer: &str, key: u32) {
+        let conversation = self.conversation(peer);
+        conversation.activity_clock += 1;
+        let tick = conversation.activity_clock;
+        conversation.sessions.entry(key).or_default().activity = tick;
+    }
+
     fn conversation(&mut self, peer: &str) -> &mut Conversation {
         conversation_in(&mut self.conversations, peer)
     }
@@ -1225,7 +1290,7 @@ impl Conversation {
         self.sessions
             .iter()
             .filter(|(_, s)| rank(s) > 0)
-            .max_by_key(|(_, s)| (rank(s), s.last_active))
+            .max_by_key(|(_, s)| (rank(s), s.activity))
             .map_or(0, |(key, _)| *key)
     }
 

@@ -175,7 +175,9 @@ impl Network {
         for _ in 0..copies {
             let mut deliver_at = now;
             if self.rng.chance(faults.delay) && !faults.max_delay.is_zero() {
-                deliver_at += self.rng.duration(Duration::from_millis(1), faults.max_delay);
+                deliver_at += self
+                    .rng
+                    .duration(Duration::from_millis(1), faults.max_delay);
                 self.stats.delayed += 1;
                 delayed = true;
             }
@@ -241,7 +243,9 @@ mod tests {
         for i in 0..5 {
             assert_eq!(net.send("a", "b", &format!("m{i}"), now), Fate::Queued);
         }
-        let got: Vec<String> = std::iter::from_fn(|| net.pop_due(now)).map(|p| p.text).collect();
+        let got: Vec<String> = std::iter::from_fn(|| net.pop_due(now))
+            .map(|p| p.text)
+            .collect();
         assert_eq!(got, ["m0", "m1", "m2", "m3", "m4"]);
         assert_eq!(net.stats().faults(), 0);
     }
@@ -278,7 +282,9 @@ mod tests {
                 ..Faults::NONE
             });
             assert_eq!(net.send("a", "b", "too long", now), Fate::Oversized);
-            (0..50).map(|_| net.send("a", "b", "ok", now)).collect::<Vec<_>>()
+            (0..50)
+                .map(|_| net.send("a", "b", "ok", now))
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(3), run(3));
         assert!(run(3).contains(&Fate::Dropped));

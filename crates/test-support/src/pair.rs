@@ -216,10 +216,19 @@ impl Pair {
     /// ```text
     /// pair.act(Side::A, |otr, peer, now, rng| otr.send_message(peer, "hi", now, rng))
     /// ```
-    pub fn act<T>(&mut self, side: Side, call: impl FnOnce(&mut Otr, &str, Instant, &mut ChaCha20Rng) -> T) -> T {
+    pub fn act<T>(
+        &mut self,
+        side: Side,
+        call: impl FnOnce(&mut Otr, &str, Instant, &mut ChaCha20Rng) -> T,
+    ) -> T {
         let peer = self.endpoints[side.other().index()].name.clone();
         let now = self.clock.now();
-        let result = call(&mut self.endpoints[side.index()].otr, &peer, now, &mut self.rng);
+        let result = call(
+            &mut self.endpoints[side.index()].otr,
+            &peer,
+            now,
+            &mut self.rng,
+        );
         self.flush();
         result
     }
@@ -230,7 +239,10 @@ impl Pair {
     pub fn replace(&mut self, side: Side, otr: Otr) -> Otr {
         self.flush();
         let name = self.name(side).to_owned();
-        self.note(format!("{name}: restarts with instance {:?}", otr.instance_tag()));
+        self.note(format!(
+            "{name}: restarts with instance {:?}",
+            otr.instance_tag()
+        ));
         std::mem::replace(&mut self.endpoints[side.index()].otr, otr)
     }
 
@@ -310,7 +322,9 @@ impl Pair {
             let next_packet = self.net.next_arrival();
             let next_timer = self.next_timer();
             let next = match until {
-                Until::Idle | Until::Deliveries(_) => next_packet.map(|p| next_timer.map_or(p, |t| t.min(p))),
+                Until::Idle | Until::Deliveries(_) => {
+                    next_packet.map(|p| next_timer.map_or(p, |t| t.min(p)))
+                }
                 Until::Settled => earliest(next_packet, next_timer),
                 Until::Time(limit) => earliest(next_packet, next_timer).filter(|t| *t <= limit),
             };
@@ -333,12 +347,21 @@ impl Pair {
             return false;
         };
         let to = self.endpoints.iter().position(|e| e.name == packet.to);
-        let line = format!("{} => {} #{} {}", packet.from, packet.to, packet.id, preview(&packet.text));
+        let line = format!(
+            "{} => {} #{} {}",
+            packet.from,
+            packet.to,
+            packet.id,
+            preview(&packet.text)
+        );
         self.note(line);
         if let Some(index) = to {
-            self.endpoints[index]
-                .otr
-                .handle_incoming(&packet.from, &packet.text, now, &mut self.rng);
+            self.endpoints[index].otr.handle_incoming(
+                &packet.from,
+                &packet.text,
+                now,
+                &mut self.rng,
+            );
         } else {
             self.note("  (no such endpoint: lost)");
         }
@@ -361,7 +384,10 @@ impl Pair {
             self.otr_mut(side).handle_timeout(now);
             self.flush();
             if self.otr(side).poll_timeout().is_some_and(|t| t <= now) {
-                panic!("{name}: poll_timeout() is still due after handle_timeout()\n{}", self.transcript);
+                panic!(
+                    "{name}: poll_timeout() is still due after handle_timeout()\n{}",
+                    self.transcript
+                );
             }
         }
         fired
@@ -369,7 +395,10 @@ impl Pair {
 
     /// The earliest timer of either engine.
     fn next_timer(&self) -> Option<Instant> {
-        earliest(self.otr(Side::A).poll_timeout(), self.otr(Side::B).poll_timeout())
+        earliest(
+            self.otr(Side::A).poll_timeout(),
+            self.otr(Side::B).poll_timeout(),
+        )
     }
 
     /// Collects the outputs of both engines: sends go to the network, and
@@ -389,16 +418,25 @@ impl Pair {
                         format!("{from} -> {to} [{fate:?}] {}", preview(text))
                     }
                     Output::Message {
-                        text, encrypted, instance, ..
+                        text,
+                        encrypted,
+                        instance,
+                        ..
                     } => {
                         let how = if *encrypted { "encrypted" } else { "PLAIN" };
                         format!("{from} shows {how} from {instance:?}: {}", preview(text))
                     }
-                    Output::Event { event, instance, .. } => format!("{from} event {event:?} ({instance:?})"),
+                    Output::Event {
+                        event, instance, ..
+                    } => format!("{from} event {event:?} ({instance:?})"),
                     other => format!("{from} output {other:?}"),
                 };
                 self.note(line);
-                self.observed.push(Observed { side, at: now, output });
+                self.observed.push(Observed {
+                    side,
+                    at: now,
+                    output,
+                });
             }
         }
     }
@@ -413,5 +451,79 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use padlock_otr::{InstanceTag, MessageState, Policy, PrivateKey};
+
+    use super::*;
+    use crate::net::Faults;
+
+    fn pair(seed: u64) -> Pair {
+        let mut keys = seeded(seed, "keys");
+        let mut endpoint = |name: &str| {
+            let otr = Otr::new(
+                PrivateKey::generate(&mut keys),
+                InstanceTag::random(&mut keys),
+                Policy::MANUAL,
+            );
+            Endpoint::new(name, otr)
+        };
+        let (a, b) = (endpoint("alice"), endpoint("bob"));
+        Pair::new(a, b, seed)
+    }
+
+    #[test]
+    fn drive_follows_delays_and_settle_fires_timers() {
+        let mut pair = pair(1);
+        pair.net_mut().set_faults(Faults {
+            delay: 1.0,
+            max_delay: Duration::from_secs(2),
+            ..Faults::NONE
+        });
+        pair.act(Side::A, |otr, peer, now, _| otr.start(peer, now))
+            .unwrap();
+        let before = pair.now();
+        pair.drive();
+        assert!(
+            pair.now() > before,
+            "the clock moved to the delayed messages"
+        );
+        assert!(matches!(
+            pair.otr(Side::A).status("bob"),
+            MessageState::Encrypted(_)
+        ));
+
+        // An exchange whose messages are lost waits for its timer.
+        pair.act(Side::B, |otr, peer, now, _| otr.start(peer, now))
+            .unwrap();
+        pair.run(Until::Deliveries(1));
+        pair.net_mut().clear();
+        assert!(pair.is_idle());
+        assert!(pair.otr(Side::A).poll_timeout().is_some());
+        pair.drive();
+        assert!(
+            pair.otr(Side::A).poll_timeout().is_some(),
+            "drive does not wait for timers"
+        );
+        pair.settle();
+        assert_eq!(pair.otr(Side::A).poll_timeout(), None);
+        assert!(
+            pair.transcript()
+                .lines()
+                .any(|line| line.ends_with("alice: timer fires"))
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "no quiescence after 3 steps")]
+    fn the_step_bound_catches_runs_that_do_not_end() {
+        let mut pair = pair(2);
+        pair.set_max_steps(3);
+        pair.act(Side::A, |otr, peer, now, _| otr.start(peer, now))
+            .unwrap();
+        pair.drive();
     }
 }

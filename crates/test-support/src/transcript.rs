@@ -94,7 +94,10 @@ mod tests {
             transcript.log(format!("line {i}"));
         }
         assert_eq!(transcript.lines().collect::<Vec<_>>(), ["line 3", "line 4"]);
-        assert_eq!(transcript.to_string(), "  ... (3 earlier lines)\n  line 3\n  line 4\n");
+        assert_eq!(
+            transcript.to_string(),
+            "  ... (3 earlier lines)\n  line 3\n  line 4\n"
+        );
     }
 
     #[test]
