@@ -1178,47 +1178,6 @@ mod tests {
         assert_eq!(inverse_mod(65520, 65521), Some(65520));
     }
 
-    /// Timings for the report; run with
-    /// `cargo test --release -p padlock-otr math::dsa::tests::timing -- --ignored --nocapture`.
-    #[test]
-    #[ignore = "timing, meaningful only in release mode"]
-    fn timing() {
-        use std::time::Instant;
-        let mut rng = rng(6);
-        let mut keygen = Vec::new();
-        for _ in 0..20 {
-            let start = Instant::now();
-            let key = PrivateKey::generate(&mut rng);
-            keygen.push(start.elapsed());
-            drop(key);
-        }
-        keygen.sort();
-        let key = kat_key();
-        let data = hex(DATA_HASH);
-        let n = 2000u32;
-        let start = Instant::now();
-        let mut signature = [0u8; SIGNATURE_LEN];
-        for _ in 0..n {
-            signature = key.sign(&mut rng, &data);
-        }
-        let sign = start.elapsed() / n;
-        let start = Instant::now();
-        for _ in 0..n {
-            assert!(key.public_key().verify(&data, &signature));
-        }
-        let verify = start.elapsed() / n;
-        let start = Instant::now();
-        let [p, q, g, y, x] = key.components();
-        let _ = PrivateKey::from_components(&p, &q, &g, &y, &x).unwrap();
-        let load = start.elapsed();
-        eprintln!(
-            "keygen min {:?} median {:?} max {:?}; sign {sign:?}; verify {verify:?}; load {load:?}",
-            keygen[0],
-            keygen[keygen.len() / 2],
-            keygen[keygen.len() - 1]
-        );
-    }
-
     proptest! {
         #[test]
         fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {

@@ -138,7 +138,18 @@ impl Element {
     /// table (see [`FixedBase`]).
     pub fn g_pow(e: &Exponent) -> Self {
         Self {
-            value: G_TABLE.pow(e).retrieve(),
+            value: G_TABLE.pow(&e.value, e.bits).retrieve(),
+        }
+    }
+
+    /// `g^d * x^c` for public exponents (a proof check of SMP): `g^d` from
+    /// the fixed-base table, `x^c` by a variable-time exponentiation (short
+    /// when `c` is a 256-bit hash).
+    pub fn g_pow_public_times(d: &PublicExponent, x: &Self, c: &PublicExponent) -> Self {
+        let g_d = G_TABLE.pow(&d.value, d.value.bit_width_vartime());
+        let x_c = x.monty().pow_vartime(&c.value);
+        Self {
+            value: g_d.mul(&x_c).retrieve(),
         }
     }
 
@@ -243,12 +254,13 @@ impl FixedBase {
         Self { rows }
     }
 
-    /// `base^e`, constant-time in `e` (bounded by its public bit length).
-    fn pow(&self, e: &Exponent) -> FixedMontyForm<24> {
+    /// `base^e`, constant-time in `e` (bounded by the public bit length
+    /// `bits`).
+    fn pow(&self, e: &U1536, bits: u32) -> FixedMontyForm<24> {
         use crypto_bigint::{Choice, CtAssign};
         let params = &GROUP.p_params;
-        let windows = (e.bits as usize).div_ceil(WINDOW).min(self.rows.len());
-        let limbs = e.value.as_limbs();
+        let windows = (bits as usize).div_ceil(WINDOW).min(self.rows.len());
+        let limbs = e.as_limbs();
         let mut acc = FixedMontyForm::one(params);
         for (i, row) in self.rows.iter().take(windows).enumerate() {
             let bit = i * WINDOW;
@@ -588,6 +600,20 @@ mod tests {
         ] {
             assert_eq!(Element::g_pow(&e), Element::generator().pow(&e));
         }
+    }
+
+    #[test]
+    fn generator_proof_check_matches_plain_arithmetic() {
+        let mut rng = rng();
+        let x = Element::g_pow(&Exponent::random_dh(&mut rng));
+        let d = Exponent::random_mod_q(&mut rng).reveal();
+        let c = PublicExponent::from_hash(&[0xa5; 32]);
+        let expected = Element::generator().pow_public(&d).mul(&x.pow_public(&c));
+        assert_eq!(Element::g_pow_public_times(&d, &x, &c), expected);
+        assert_eq!(
+            Element::multi_pow_public(&Element::generator(), &d, &x, &c),
+            expected
+        );
     }
 
     #[test]
