@@ -739,7 +739,7 @@ impl Net {
     }
 
     /// Relays `wire` events until a whole round of pings moved none.
-    /// Panics after [`MAX_ROUNDS`] rounds (a livelock).
+    /// Panics after `MAX_ROUNDS` rounds (a livelock).
     pub fn settle(&mut self) -> Round {
         let mut round = Round::default();
         for _ in 0..MAX_ROUNDS {

@@ -28,7 +28,7 @@ use crate::wire::incoming::{Incoming, classify};
 use crate::wire::message::{Body, DataMessage, EncodedMessage, FLAG_IGNORE_UNREADABLE, Header};
 use crate::wire::query::{error_message, query_message};
 use crate::wire::reassembly::{DEFAULT_MAX_REASSEMBLED_LEN, Reassembler, Reassembly};
-use crate::wire::tlv::{self, Tlv, join_plaintext, split_plaintext};
+use crate::wire::tlv::{self, Tlv, join_plaintext, split_plaintext_ref};
 use crate::wire::version::{Version, Versions};
 use crate::wire::whitespace::whitespace_tag;
 
@@ -233,7 +233,7 @@ pub struct Otr {
     our_instance: InstanceTag,
     policy: Policy,
     max_message_size: usize,
-    conversations: HashMap<String, Conversation>,
+    conversations: Conversations,
     outputs: VecDeque<Output>,
 }
 
@@ -247,6 +247,11 @@ impl fmt::Debug for Otr {
             .finish_non_exhaustive()
     }
 }
+
+/// Conversations by peer name. Peer names come from the network, so the
+/// hasher is seeded at random per process (foldhash's quality variant:
+/// fast, with the DoS resistance a map keyed by strangers needs).
+type Conversations = hashbrown::HashMap<String, Conversation, foldhash::quality::RandomState>;
 
 /// The per-peer state.
 #[derive(Default)]
@@ -348,7 +353,7 @@ impl Otr {
             our_instance,
             policy,
             max_message_size: 0,
-            conversations: HashMap::new(),
+            conversations: Conversations::default(),
             outputs: VecDeque::new(),
         }
     }
@@ -1011,7 +1016,7 @@ impl Otr {
                 return;
             }
         };
-        let (text, tlvs) = match split_plaintext(&decrypted.plaintext) {
+        let (text, tlvs) = match split_plaintext_ref(&decrypted.plaintext) {
             Ok(parts) => parts,
             Err(error) => {
                 self.malformed(peer, key, error.to_string());
@@ -1020,7 +1025,7 @@ impl Otr {
         };
         self.touch(peer, key);
         if !text.is_empty() {
-            self.show(peer, key, String::from_utf8_lossy(&text).into_owned(), true);
+            self.show(peer, key, text_of(text), true);
         } else if tlvs.is_empty() {
             self.event(peer, key, Event::HeartbeatReceived);
         }
@@ -1153,7 +1158,7 @@ impl Otr {
             .keys
             .encrypt(&header, flags, &plaintext)
             .map_err(|_| Error::Encryption)?;
-        self.send_armored(peer, version, key, &armor(&bytes))?;
+        self.send_armored(peer, version, key, armor(&bytes))?;
         self.session(peer, key).last_sent = Some(now);
         Ok(extra)
     }
@@ -1161,7 +1166,7 @@ impl Otr {
     fn send_encoded(&mut self, peer: &str, version: Version, key: u32, body: Body) {
         let header = self.header(version, key);
         let bytes = EncodedMessage { header, body }.encode();
-        let _ = self.send_armored(peer, version, key, &armor(&bytes));
+        let _ = self.send_armored(peer, version, key, armor(&bytes));
     }
 
     fn send_armored(
@@ -1169,13 +1174,17 @@ impl Otr {
         peer: &str,
         version: Version,
         key: u32,
-        text: &str,
+        text: String,
     ) -> Result<(), Error> {
+        if self.max_message_size == 0 || text.len() <= self.max_message_size {
+            self.send_raw(peer, text);
+            return Ok(());
+        }
         let (sender, receiver) = match version {
             Version::V2 => (0, 0),
             Version::V3 => (self.our_instance.get(), key),
         };
-        let pieces = fragment(version, sender, receiver, text, self.max_message_size)
+        let pieces = fragment(version, sender, receiver, &text, self.max_message_size)
             .map_err(|_| Error::TooLarge)?;
         for piece in pieces {
             self.send_raw(peer, piece);
@@ -1268,11 +1277,9 @@ impl Otr {
     }
 }
 
-fn conversation_in<'a>(
-    conversations: &'a mut HashMap<String, Conversation>,
-    peer: &str,
-) -> &'a mut Conversation {
-    conversations.entry(peer.to_owned()).or_default()
+fn conversation_in<'a>(conversations: &'a mut Conversations, peer: &str) -> &'a mut Conversation {
+    // One lookup; the name is copied only when a conversation is created.
+    conversations.entry_ref(peer).or_default()
 }
 
 impl Conversation {
@@ -1304,5 +1311,13 @@ impl Conversation {
             self.last_automatic_reply = Some(now);
         }
         allowed
+    }
+}
+
+/// The text of a message, as UTF-8 (invalid sequences replaced).
+fn text_of(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }

@@ -12,11 +12,9 @@ use std::fmt;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::keys::{DataKeys, ExtraSymmetricKey, SharedSecret, aes_ctr, ct_eq, hmac_sha1};
+use crate::keys::{DataCiphers, DataKeys, ExtraSymmetricKey, SharedSecret, ct_eq};
 use crate::math::modp::{Element, Exponent};
-use crate::wire::message::{
-    DataMessage, Header, data_message_authenticated_part, finish_data_message,
-};
+use crate::wire::message::{DataMessage, Header, data_message_to_encrypt, finish_data_message};
 
 /// Why a data message could not be read. Nothing in the session changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,13 +52,25 @@ struct OurKey {
     id: u32,
     secret: Exponent,
     public: Element,
+    /// The public value's minimal MPI magnitude, sent in every message.
+    mpi: Vec<u8>,
 }
 
 impl OurKey {
+    fn new(id: u32, secret: Exponent, public: Element) -> Self {
+        let mpi = public.to_mpi();
+        Self {
+            id,
+            secret,
+            public,
+            mpi,
+        }
+    }
+
     fn generate<R: CryptoRng + ?Sized>(rng: &mut R, id: u32) -> Self {
         let secret = Exponent::random_dh(rng);
         let public = Element::g_pow(&secret);
-        Self { id, secret, public }
+        Self::new(id, secret, public)
     }
 }
 
@@ -68,6 +78,15 @@ impl OurKey {
 struct TheirKey {
     id: u32,
     public: Element,
+    /// Its minimal MPI magnitude, to recognise it when it is repeated.
+    mpi: Vec<u8>,
+}
+
+impl TheirKey {
+    fn new(id: u32, public: Element) -> Self {
+        let mpi = public.to_mpi();
+        Self { id, public, mpi }
+    }
 }
 
 /// The derived keys and counters of one (our key, their key) combination.
@@ -75,6 +94,7 @@ struct Pair {
     our_id: u32,
     their_id: u32,
     keys: DataKeys,
+    ciphers: DataCiphers,
     send_counter: u64,
     recv_counter: u64,
     recv_mac_used: bool,
@@ -121,17 +141,10 @@ impl KeyRing {
     ) -> Self {
         let next_id = our_keyid.wrapping_add(1).max(1);
         Self {
-            our_previous: OurKey {
-                id: our_keyid,
-                secret: our_secret,
-                public: our_public,
-            },
+            our_previous: OurKey::new(our_keyid, our_secret, our_public),
             our_current: OurKey::generate(rng, next_id),
             their_previous: None,
-            their_current: TheirKey {
-                id: their_keyid,
-                public: their_public,
-            },
+            their_current: TheirKey::new(their_keyid, their_public),
             pairs: Vec::with_capacity(4),
             old_mac_keys: Vec::new(),
         }
@@ -146,19 +159,21 @@ impl KeyRing {
     ) -> Result<(Vec<u8>, ExtraSymmetricKey), DataError> {
         let our_id = self.our_previous.id;
         let their_id = self.their_current.id;
-        let next_dh = self.our_current.public.to_mpi();
+        let next_dh = self.our_current.mpi.clone();
+        let trailer = self.old_mac_keys.len();
         let pair = self.pair(our_id, their_id).ok_or(DataError::UnknownKey)?;
         pair.send_counter = pair
             .send_counter
             .checked_add(1)
             .ok_or(DataError::CounterExhausted)?;
         let counter = pair.send_counter.to_be_bytes();
-        let mut encrypted = plaintext.to_vec();
-        aes_ctr(&pair.keys.send_aes, &counter, &mut encrypted);
-        let authenticated = data_message_authenticated_part(
-            header, flags, our_id, their_id, &next_dh, &counter, &encrypted,
+        let (mut authenticated, offset) = data_message_to_encrypt(
+            header, flags, our_id, their_id, &next_dh, &counter, plaintext, trailer,
         );
-        let mac = hmac_sha1(&pair.keys.send_mac, &authenticated);
+        if let Some(payload) = authenticated.get_mut(offset..) {
+            pair.ciphers.send_keystream(&counter, payload);
+        }
+        let mac = pair.ciphers.send_tag(&authenticated);
         let extra = ExtraSymmetricKey(pair.keys.extra);
         let message = finish_data_message(authenticated, &mac, &self.old_mac_keys);
         self.old_mac_keys.clear();
@@ -183,10 +198,15 @@ impl KeyRing {
             return Err(DataError::UnknownKey);
         }
         // Every received group element is range-checked, the next key too,
-        // and before anything changes.
-        let next_dh = Element::from_mpi(&message.next_dh).map_err(|_| DataError::BadNextKey)?;
+        // and before anything changes. A next key we already hold (the
+        // sender repeats it until we answer) was checked when it arrived.
+        let next_dh = if message.next_dh == self.their_current.mpi {
+            None
+        } else {
+            Some(Element::from_mpi(&message.next_dh).map_err(|_| DataError::BadNextKey)?)
+        };
         let pair = self.pair(recipient, sender).ok_or(DataError::UnknownKey)?;
-        let mac = hmac_sha1(&pair.keys.recv_mac, &message.authenticated);
+        let mac = pair.ciphers.recv_tag(&message.authenticated);
         if !ct_eq(&mac, &message.mac) {
             return Err(DataError::BadMac);
         }
@@ -195,7 +215,8 @@ impl KeyRing {
             return Err(DataError::Replay);
         }
         let mut plaintext = Zeroizing::new(message.encrypted.clone());
-        aes_ctr(&pair.keys.recv_aes, &message.counter, &mut plaintext);
+        pair.ciphers
+            .recv_keystream(&message.counter, &mut plaintext);
         pair.recv_counter = counter;
         pair.recv_mac_used = true;
         let extra_key = ExtraSymmetricKey(pair.keys.extra);
@@ -204,7 +225,13 @@ impl KeyRing {
             self.rotate_ours(rng);
         }
         if sender == self.their_current.id {
-            self.rotate_theirs(next_dh);
+            // The sender's newest key is ours to acknowledge, so its next key
+            // must be a new one; repeating the current one is refused, as it
+            // would leave two ids for one key.
+            match next_dh {
+                Some(next_dh) => self.rotate_theirs(next_dh),
+                None => return Err(DataError::BadNextKey),
+            }
         }
         Ok(Decrypted {
             plaintext,
@@ -268,10 +295,7 @@ impl KeyRing {
     }
 
     fn rotate_theirs(&mut self, next_dh: Element) {
-        let next = TheirKey {
-            id: self.their_current.id.wrapping_add(1).max(1),
-            public: next_dh,
-        };
+        let next = TheirKey::new(self.their_current.id.wrapping_add(1).max(1), next_dh);
         let retired = self
             .their_previous
             .replace(std::mem::replace(&mut self.their_current, next));
@@ -312,10 +336,12 @@ impl KeyRing {
                     .find(|k| k.id == their_id)?;
                 let shared = SharedSecret::new(&theirs.public.pow(&ours.secret));
                 let we_are_high = ours.public.cmp_public(&theirs.public).is_gt();
+                let keys = DataKeys::derive(&shared, we_are_high);
                 self.pairs.push(Pair {
                     our_id,
                     their_id,
-                    keys: DataKeys::derive(&shared, we_are_high),
+                    ciphers: DataCiphers::new(&keys),
+                    keys,
                     send_counter: 0,
                     recv_counter: 0,
                     recv_mac_used: false,

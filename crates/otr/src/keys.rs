@@ -156,6 +156,73 @@ impl fmt::Debug for DataKeys {
     }
 }
 
+/// The keyed primitives of one key pair, set up once and reused for every
+/// message: the AES key schedules and the HMAC states after the key block.
+/// All of them zeroize on drop (RustCrypto's `zeroize` features).
+#[derive(Clone)]
+pub(crate) struct DataCiphers {
+    send_aes: Aes128,
+    recv_aes: Aes128,
+    send_mac: Hmac<Sha1>,
+    recv_mac: Hmac<Sha1>,
+}
+
+impl DataCiphers {
+    pub(crate) fn new(keys: &DataKeys) -> Self {
+        use aes::cipher::KeyInit as _;
+        Self {
+            send_aes: Aes128::new(&keys.send_aes.into()),
+            recv_aes: Aes128::new(&keys.recv_aes.into()),
+            send_mac: keyed_hmac_sha1(&keys.send_mac),
+            recv_mac: keyed_hmac_sha1(&keys.recv_mac),
+        }
+    }
+
+    /// Encrypts (or decrypts) what we send, counter `top`.
+    pub(crate) fn send_keystream(&self, top: &[u8; 8], data: &mut [u8]) {
+        ctr_with(&self.send_aes, top, data);
+    }
+
+    /// Decrypts what we receive, counter `top`.
+    pub(crate) fn recv_keystream(&self, top: &[u8; 8], data: &mut [u8]) {
+        ctr_with(&self.recv_aes, top, data);
+    }
+
+    /// The MAC of what we send.
+    pub(crate) fn send_tag(&self, data: &[u8]) -> [u8; 20] {
+        let mut mac = self.send_mac.clone();
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The MAC of what we receive.
+    pub(crate) fn recv_tag(&self, data: &[u8]) -> [u8; 20] {
+        let mut mac = self.recv_mac.clone();
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl fmt::Debug for DataCiphers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataCiphers(<secret>)")
+    }
+}
+
+fn ctr_with(cipher: &Aes128, top: &[u8; 8], data: &mut [u8]) {
+    use ctr::cipher::InnerIvInit;
+    let mut iv = [0u8; 16];
+    iv[..8].copy_from_slice(top);
+    let core =
+        ctr::CtrCore::<Aes128, ctr::flavors::Ctr128BE>::inner_iv_init(cipher.clone(), &iv.into());
+    let mut stream = Aes128Ctr::from_core(core);
+    stream.apply_keystream(data);
+}
+
+fn keyed_hmac_sha1(key: &[u8; 20]) -> Hmac<Sha1> {
+    <Hmac<Sha1> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac())
+}
+
 /// The extra symmetric key (TLV 8), for use outside OTR (file transfer...).
 #[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
 pub struct ExtraSymmetricKey(pub(crate) [u8; 32]);
@@ -192,7 +259,8 @@ pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// HMAC-SHA1.
+/// HMAC-SHA1 (the data path keeps keyed states in `DataCiphers`).
+#[cfg(test)]
 pub(crate) fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
     let mut mac =
         <Hmac<Sha1> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());

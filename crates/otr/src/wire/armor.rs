@@ -1,10 +1,5 @@
 //! The `?OTR:<base64>.` text form of an encoded message.
 
-use base64::Engine as _;
-use base64::alphabet;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-
 use crate::wire::error::DecodeError;
 
 /// What starts an encoded message.
@@ -12,22 +7,11 @@ pub const ENCODED_PREFIX: &str = "?OTR:";
 /// What ends an encoded message.
 pub const ENCODED_SUFFIX: char = '.';
 
-/// Standard alphabet; padding written, but accepted with or without, and
-/// non-zero trailing bits tolerated as libotr's decoder does (the MAC or
-/// signature inside decides whether the bytes are genuine).
-const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(true)
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
-);
-
 /// Wraps an encoded message for sending: `?OTR:` + padded base64 + `.`.
 pub fn armor(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(ENCODED_PREFIX.len() + bytes.len().div_ceil(3) * 4 + 1);
     out.push_str(ENCODED_PREFIX);
-    BASE64.encode_string(bytes, &mut out);
+    base64_simd::STANDARD.encode_append(bytes, &mut out);
     out.push(ENCODED_SUFFIX);
     out
 }
@@ -35,22 +19,17 @@ pub fn armor(bytes: &[u8]) -> String {
 /// Unwraps the text after `?OTR:` up to the first `.`; anything after the
 /// `.` is ignored, as libotr does.
 ///
-/// ASCII whitespace inside the base64 is skipped (some networks wrap long
-/// lines); any other character outside the base64 alphabet is an error.
+/// This is the WHATWG "forgiving" base64 (SIMD-accelerated): ASCII
+/// whitespace inside is skipped (some networks wrap long lines), padding is
+/// optional and unused trailing bits are ignored, as libotr's decoder does
+/// (the MAC or signature inside decides whether the bytes are genuine); any
+/// other character outside the alphabet is an error.
 pub fn dearmor(after_prefix: &str) -> Result<Vec<u8>, DecodeError> {
-    let (base64, _ignored) = after_prefix
-        .split_once(ENCODED_SUFFIX)
+    let end = after_prefix
+        .find(ENCODED_SUFFIX)
         .ok_or(DecodeError::MissingTerminator)?;
-    let decoded = if base64.bytes().any(|byte| byte.is_ascii_whitespace()) {
-        let compact: String = base64
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect();
-        BASE64.decode(compact)
-    } else {
-        BASE64.decode(base64)
-    };
-    decoded.map_err(|_| DecodeError::BadBase64)
+    let base64 = after_prefix.as_bytes().get(..end).unwrap_or_default();
+    base64_simd::forgiving_decode_to_vec(base64).map_err(|_| DecodeError::BadBase64)
 }
 
 #[cfg(test)]

@@ -216,6 +216,39 @@ pub fn data_message_authenticated_part(
     w.finish()
 }
 
+/// Like [`data_message_authenticated_part`], but with the plaintext in the
+/// place of the encrypted message, so that the caller encrypts it in place
+/// (`buffer[offset..]`) instead of copying a ciphertext in. Room for the MAC
+/// and `trailer` more bytes is reserved, so that completing the message
+/// never reallocates (which would leave a copy of the plaintext behind).
+#[allow(clippy::too_many_arguments)]
+pub fn data_message_to_encrypt(
+    header: &Header,
+    flags: u8,
+    sender_keyid: u32,
+    recipient_keyid: u32,
+    next_dh: &[u8],
+    counter: &[u8; 8],
+    plaintext: &[u8],
+    trailer: usize,
+) -> (Vec<u8>, usize) {
+    let fixed = 64 + next_dh.len();
+    let capacity = fixed + plaintext.len() + MAC_LEN + 4 + trailer;
+    let mut w = Writer::after(Vec::with_capacity(capacity));
+    let prefix = header_writer(header, TYPE_DATA);
+    w.raw(&prefix.finish())
+        .u8(flags)
+        .u32(sender_keyid)
+        .u32(recipient_keyid)
+        .mpi(next_dh)
+        .raw(counter);
+    let length = u32::try_from(plaintext.len()).unwrap_or(u32::MAX);
+    w.u32(length);
+    let offset = w.len();
+    w.raw(plaintext);
+    (w.finish(), offset)
+}
+
 /// Completes a data message: the authenticated part, its MAC, then the old
 /// MAC keys being revealed. Armor the result with
 /// [`armor`](crate::wire::armor::armor).

@@ -36,10 +36,10 @@ pub use self::fragment::{Fragment, FragmentError, fragment};
 pub use self::incoming::{Incoming, classify};
 pub use self::message::{
     Body, DataMessage, EncodedMessage, FLAG_IGNORE_UNREADABLE, Header,
-    data_message_authenticated_part, finish_data_message,
+    data_message_authenticated_part, data_message_to_encrypt, finish_data_message,
 };
 pub use self::query::{error_message, query_message};
 pub use self::reassembly::{DiscardReason, Reassembler, Reassembly};
-pub use self::tlv::{Tlv, join_plaintext, split_plaintext};
+pub use self::tlv::{Tlv, join_plaintext, split_plaintext, split_plaintext_ref};
 pub use self::version::{Version, Versions};
 pub use self::whitespace::whitespace_tag;

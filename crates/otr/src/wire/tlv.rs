@@ -63,10 +63,17 @@ impl fmt::Debug for Tlv {
 /// record cut short is [`DecodeError::TruncatedTlv`] (libotr instead keeps
 /// the records before it and drops the rest silently).
 pub fn split_plaintext(decrypted: &[u8]) -> Result<(Zeroizing<Vec<u8>>, Vec<Tlv>), DecodeError> {
-    let Some(nul) = decrypted.iter().position(|&byte| byte == 0) else {
-        return Ok((Zeroizing::new(decrypted.to_vec()), Vec::new()));
+    let (text, tlvs) = split_plaintext_ref(decrypted)?;
+    Ok((Zeroizing::new(text.to_vec()), tlvs))
+}
+
+/// [`split_plaintext`] without copying the text: it is borrowed from
+/// `decrypted` (which the caller keeps in a zeroizing buffer).
+pub fn split_plaintext_ref(decrypted: &[u8]) -> Result<(&[u8], Vec<Tlv>), DecodeError> {
+    let Some(nul) = memchr::memchr(0, decrypted) else {
+        return Ok((decrypted, Vec::new()));
     };
-    let text = Zeroizing::new(decrypted.get(..nul).unwrap_or_default().to_vec());
+    let text = decrypted.get(..nul).unwrap_or_default();
     let mut r = Reader::new(decrypted.get(nul + 1..).unwrap_or_default());
     let mut tlvs = Vec::new();
     while !r.is_empty() {
