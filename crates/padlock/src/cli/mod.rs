@@ -1,0 +1,283 @@
+//! The store commands of `padlock`: `key`, `fingerprints` and `passphrase`.
+//!
+//! Each command opens the store (asking for its passphrase if it has one),
+//! does one thing, and prints either words for a person or, with `--json`,
+//! one JSON document for a script (docs/cli.md describes every shape).
+//! Errors go to standard error with a message that says what to do, and a
+//! non-zero exit code: 1 in general, 2 for a wrong passphrase (and, from
+//! clap, for a command line it cannot parse), 3 when another Padlock
+//! process holds the store.
+
+mod context;
+mod error;
+mod files;
+mod fingerprints;
+mod key;
+mod output;
+mod passphrase;
+mod prompt;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use self::context::Context;
+use self::error::CliError;
+use self::output::{ErrorBodyJson, ErrorJson, JSON_VERSION};
+
+/// Options every store command takes.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct GlobalArgs {
+    /// The store directory [default: $PADLOCK_STORE, else
+    /// $XDG_DATA_HOME/padlock, else ~/.local/share/padlock].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) store: Option<PathBuf>,
+    /// Print one JSON document on standard output instead of words (errors:
+    /// a JSON document on standard error). The shapes are in docs/cli.md.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// If the store does not exist yet, create it without a passphrase
+    /// (instead of asking).
+    #[arg(long, global = true, conflicts_with = "passphrase_stdin")]
+    pub(crate) no_passphrase: bool,
+    /// Read passphrases as lines of standard input, even at a terminal;
+    /// a store created now is encrypted with the first line.
+    #[arg(long, global = true)]
+    pub(crate) passphrase_stdin: bool,
+}
+
+/// The store commands.
+#[derive(Subcommand, Debug)]
+pub(crate) enum StoreCommand {
+    /// Your account keys: generate, show, export, import.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Your contacts' fingerprints and their trust.
+    #[command(subcommand)]
+    Fingerprints(FingerprintsCommand),
+    /// Encryption of your keys at rest with a passphrase.
+    #[command(subcommand)]
+    Passphrase(PassphraseCommand),
+}
+
+/// `padlock key ...`
+#[derive(Subcommand, Debug)]
+pub(crate) enum KeyCommand {
+    /// Generate the key of an account (takes a few seconds). Refuses to
+    /// replace an existing key unless --replace.
+    Generate {
+        /// The account's bare XMPP address (alice@example.org).
+        #[arg(long, value_name = "JID")]
+        account: String,
+        /// Replace an existing key. Every contact will see a new key, and
+        /// those who verified the old one must verify again.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Show your fingerprint (five groups of eight), instance tag and
+    /// policy: of one account, or of all.
+    Show {
+        /// Only this account.
+        #[arg(long, value_name = "JID")]
+        account: Option<String>,
+    },
+    /// Export an account's key and its contacts' trust: for Pidgin,
+    /// Profanity or mcabber (libotr's files), or for another Padlock (an
+    /// encrypted bundle; you choose its passphrase).
+    Export {
+        /// The account.
+        #[arg(long, value_name = "JID")]
+        account: String,
+        /// `libotr` (a directory with otr.private_key, otr.fingerprints,
+        /// otr.instance_tags) or `padlock` (one encrypted bundle file).
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// The directory (libotr) or file (padlock) to write.
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        /// Take the instance tag along. Leave it out when the old device
+        /// stays in use: an instance tag belongs to one device.
+        #[arg(long)]
+        with_instance_tag: bool,
+        /// Which libotr client the files are for (libotr only).
+        #[arg(long, value_enum, default_value_t = LibotrClient::Profanity)]
+        client: LibotrClient,
+        /// For Pidgin: the resource of the Pidgin account (as in its
+        /// settings), which Pidgin adds to account names.
+        #[arg(long, value_name = "RESOURCE")]
+        resource: Option<String>,
+        /// Overwrite files that exist.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Import keys and trust: libotr's files (Pidgin, Adium, Profanity,
+    /// mcabber, irssi), Jitsi's, python-potr's (Gajim), a directory holding
+    /// them, or a Padlock bundle. Never replaces a key you have.
+    Import {
+        /// Files or directories (such as ~/.purple); the kind is found
+        /// from the file names, and bundles from their contents.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+}
+
+/// The two export formats.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ExportFormat {
+    /// libotr's three files.
+    Libotr,
+    /// Padlock's encrypted bundle.
+    Padlock,
+}
+
+/// The libotr clients an export can target.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LibotrClient {
+    /// Pidgin (protocol prpl-jabber, account names with a resource).
+    Pidgin,
+    /// Profanity (protocol xmpp).
+    Profanity,
+    /// mcabber (protocol jabber).
+    Mcabber,
+}
+
+/// `padlock fingerprints ...`
+#[derive(Subcommand, Debug)]
+pub(crate) enum FingerprintsCommand {
+    /// List your contacts' fingerprints with their trust.
+    List {
+        /// Only this account of yours.
+        #[arg(long, value_name = "JID")]
+        account: Option<String>,
+        /// Only this contact.
+        #[arg(long, value_name = "JID")]
+        contact: Option<String>,
+    },
+    /// Mark a contact's fingerprint verified, after you compared it with
+    /// the contact over another channel (phone, in person). Give the
+    /// fingerprint you compared; groups may be separated by spaces.
+    Verify {
+        /// Your account.
+        #[arg(long, value_name = "JID")]
+        account: String,
+        /// The contact.
+        #[arg(long, value_name = "JID")]
+        contact: String,
+        /// The fingerprint you compared (40 hex digits).
+        #[arg(required = true, num_args = 1.., value_name = "FINGERPRINT")]
+        fingerprint: Vec<String>,
+    },
+    /// Mark a contact's fingerprint not verified.
+    Unverify {
+        /// Your account.
+        #[arg(long, value_name = "JID")]
+        account: String,
+        /// The contact.
+        #[arg(long, value_name = "JID")]
+        contact: String,
+        /// The fingerprint (40 hex digits).
+        #[arg(required = true, num_args = 1.., value_name = "FINGERPRINT")]
+        fingerprint: Vec<String>,
+    },
+    /// Delete a contact's fingerprint and everything known about it (asks
+    /// first unless --yes). The key counts as new if it is seen again.
+    Forget {
+        /// Your account.
+        #[arg(long, value_name = "JID")]
+        account: String,
+        /// The contact.
+        #[arg(long, value_name = "JID")]
+        contact: String,
+        /// The fingerprint (40 hex digits).
+        #[arg(required = true, num_args = 1.., value_name = "FINGERPRINT")]
+        fingerprint: Vec<String>,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Give a contact's fingerprint a label ("Bob's laptop"); an empty
+    /// TEXT removes it.
+    Label {
+        /// Your account.
+        #[arg(long, value_name = "JID")]
+        account: String,
+        /// The contact.
+        #[arg(long, value_name = "JID")]
+        contact: String,
+        /// The fingerprint (40 hex digits; quote it if it has spaces).
+        #[arg(value_name = "FINGERPRINT")]
+        fingerprint: String,
+        /// The label.
+        #[arg(value_name = "TEXT")]
+        text: String,
+    },
+}
+
+/// `padlock passphrase ...`
+#[derive(Subcommand, Debug)]
+pub(crate) enum PassphraseCommand {
+    /// Encrypt your keys and trust with a passphrase (creates the store
+    /// if there is none yet).
+    Set,
+    /// Change the passphrase (asks for the current one, then the new one).
+    Change,
+    /// Store your keys in the clear again (asks for the current passphrase).
+    Remove,
+}
+
+/// Runs a store command and reports its outcome.
+pub(crate) fn run(global: &GlobalArgs, command: StoreCommand) -> ExitCode {
+    let result = Context::new(global).and_then(|mut context| match command {
+        StoreCommand::Key(command) => key::run(&mut context, command),
+        StoreCommand::Fingerprints(command) => fingerprints::run(&mut context, command),
+        StoreCommand::Passphrase(command) => passphrase::run(&mut context, command),
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report(global.json, &error);
+            error.code.exit_code()
+        }
+    }
+}
+
+fn report(json: bool, error: &CliError) {
+    if json {
+        let document = ErrorJson {
+            version: JSON_VERSION,
+            error: ErrorBodyJson {
+                code: error.code.as_str(),
+                message: &error.message,
+            },
+        };
+        if let Ok(text) = serde_json::to_string(&document) {
+            eprintln!("{text}");
+            return;
+        }
+    }
+    eprintln!("padlock: {error}");
+}
+
+/// A user's bare XMPP address, checked: not empty, no resource, no spaces
+/// or control characters.
+pub(crate) fn jid(text: &str, what: &str) -> Result<String, CliError> {
+    let problem = if text.is_empty() {
+        Some("is empty")
+    } else if text.contains('/') {
+        Some("has a resource (the part after /); give the bare address, like alice@example.org")
+    } else if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("contains spaces or control characters")
+    } else if text.starts_with('@') || text.ends_with('@') {
+        Some("is not an XMPP address")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(CliError::new(
+            error::ErrorCode::InvalidInput,
+            format!("the {what} {text:?} {problem}"),
+        )),
+        None => Ok(text.to_owned()),
+    }
+}
