@@ -275,3 +275,30 @@ fn a_refresh_does_not_lose_messages_in_flight() {
         &("new keys work".to_owned(), true)
     );
 }
+
+#[test]
+fn debug_output_holds_no_secret() {
+    let mut p = Pair::new(Policy::OPPORTUNISTIC);
+    p.a.otr.start("bob", p.now).unwrap();
+    p.drive();
+    p.a.otr
+        .send_message("bob", "the secret plan", p.now, &mut p.rng)
+        .unwrap();
+    let debug = format!("{:?}", p.a.otr);
+    assert_eq!(
+        debug,
+        format!(
+            "Otr {{ fingerprint: \"{}\", our_instance: {:?}, policy: {:?}, conversations: 1, .. }}",
+            p.a.otr.fingerprint(),
+            p.a.otr.instance_tag(),
+            Policy::OPPORTUNISTIC
+        )
+    );
+    // Outputs carry what the user must see, and nothing of the keys.
+    let status = format!("{:?}", p.a.otr.status("bob"));
+    assert!(
+        status.starts_with("Encrypted(SecureInfo { fingerprint: "),
+        "{status}"
+    );
+    assert!(!format!("{status}{debug}").contains("secret plan"));
+}
