@@ -54,11 +54,11 @@ fn instag_path(path: &Path) -> PathBuf {
 fn format_key(key: &PrivateKey) -> Zeroizing<String> {
     let mut text = Zeroizing::new(format!("{HEADER}\n"));
     for (name, value) in NAMES.iter().zip(key.components()) {
-        let _ = write!(text, "{name} ");
-        for byte in value.iter() {
-            let _ = write!(text, "{byte:02x}");
-        }
-        text.push('\n');
+        let _ = writeln!(
+            text,
+            "{name} {}",
+            Zeroizing::new(padlock_otr::hex::encode(&value)).as_str()
+        );
     }
     text
 }
@@ -78,26 +78,13 @@ fn parse_key(text: &str) -> io::Result<PrivateKey> {
             .and_then(|rest| rest.strip_prefix(' '))
             .ok_or_else(|| invalid(format!("expected {name}")))?;
         values.push(Zeroizing::new(
-            from_hex(hex).ok_or_else(|| invalid(format!("bad hex in {name}")))?,
+            padlock_otr::hex::decode(hex).ok_or_else(|| invalid(format!("bad hex in {name}")))?,
         ));
     }
     let [p, q, g, y, x] = values.as_slice() else {
         return Err(invalid("missing components".into()));
     };
     PrivateKey::from_components(p, q, g, y, x).map_err(|e| invalid(e.to_string()))
-}
-
-fn from_hex(hex: &str) -> Option<Vec<u8>> {
-    if !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| {
-            hex.get(i..i + 2)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-        })
-        .collect()
 }
 
 fn invalid(detail: String) -> io::Error {

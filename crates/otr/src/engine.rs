@@ -847,15 +847,7 @@ impl Otr {
             Body::DhKey { gy } => {
                 // An instance answers the commit we sent to all of them.
                 self.adopt_master_commit(peer, key, false);
-                let Self {
-                    key: private_key,
-                    conversations,
-                    ..
-                } = self;
-                let session = conversation_in(conversations, peer)
-                    .sessions
-                    .entry(key)
-                    .or_default();
+                let (private_key, session) = self.key_and_session(peer, key);
                 session.ake.0.handle_dh_key(rng, private_key, version, &gy)
             }
             Body::RevealSignature {
@@ -863,15 +855,7 @@ impl Otr {
                 encrypted_signature,
                 mac,
             } => {
-                let Self {
-                    key: private_key,
-                    conversations,
-                    ..
-                } = self;
-                let session = conversation_in(conversations, peer)
-                    .sessions
-                    .entry(key)
-                    .or_default();
+                let (private_key, session) = self.key_and_session(peer, key);
                 session.ake.0.handle_reveal_signature(
                     rng,
                     private_key,
@@ -1230,6 +1214,16 @@ impl Otr {
             Version::V2 => self.policy.contains(Policy::ALLOW_V2),
             Version::V3 => self.policy.contains(Policy::ALLOW_V3),
         }
+    }
+
+    /// Our key and a session, borrowed together (the AKE signs with the key
+    /// while it changes the session).
+    fn key_and_session(&mut self, peer: &str, key: u32) -> (&PrivateKey, &mut Session) {
+        let session = conversation_in(&mut self.conversations, peer)
+            .sessions
+            .entry(key)
+            .or_default();
+        (&self.key, session)
     }
 
     /// Marks a session as the most recently active of its conversation.

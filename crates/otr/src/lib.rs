@@ -66,6 +66,7 @@ mod ake;
 pub mod engine;
 #[cfg(feature = "hazmat")]
 pub mod hazmat;
+pub mod hex;
 pub mod instance;
 mod keyring;
 pub mod keys;

@@ -79,14 +79,28 @@ struct AccountV1 {
     policy: Option<PolicyV1>,
 }
 
-/// A DSA key as lowercase hex magnitudes; zeroized on drop.
+/// A DSA key as lowercase hex magnitudes; zeroized on drop. Shared by the
+/// store file and the bundle.
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
-struct DsaKeyV1 {
+pub(crate) struct DsaKeyV1 {
     p: String,
     q: String,
     g: String,
     y: String,
     x: String,
+}
+
+impl DsaKeyV1 {
+    pub(crate) fn from_key(key: &PrivateKey) -> Self {
+        let [p, q, g, y, x] = key.components();
+        Self {
+            p: hex(&p),
+            q: hex(&q),
+            g: hex(&g),
+            y: hex(&y),
+            x: hex(&x),
+        }
+    }
 }
 
 /// A preset name, or libotr's policy bits for anything else.
@@ -97,16 +111,18 @@ enum PolicyV1 {
     Bits(u32),
 }
 
+/// One contact's fingerprints. Shared by the store file and the bundle.
 #[derive(Serialize, Deserialize)]
-struct ContactV1 {
-    account: String,
-    protocol: String,
-    contact: String,
-    fingerprints: Vec<FingerprintV1>,
+pub(crate) struct ContactV1 {
+    pub(crate) account: String,
+    pub(crate) protocol: String,
+    pub(crate) contact: String,
+    pub(crate) fingerprints: Vec<FingerprintV1>,
 }
 
+/// One fingerprint record. Shared by the store file and the bundle.
 #[derive(Serialize, Deserialize)]
-struct FingerprintV1 {
+pub(crate) struct FingerprintV1 {
     fingerprint: String,
     trust: String,
     #[serde(default)]
@@ -117,6 +133,19 @@ struct FingerprintV1 {
     last_seen: Option<u64>,
     #[serde(default)]
     label: Option<String>,
+}
+
+impl FingerprintV1 {
+    pub(crate) fn from_record(record: &FingerprintRecord) -> Self {
+        Self {
+            fingerprint: record.fingerprint.to_hex(),
+            trust: record.trust.as_str().to_owned(),
+            verified_at: record.verified_at,
+            first_seen: record.first_seen,
+            last_seen: record.last_seen,
+            label: record.label.clone(),
+        }
+    }
 }
 
 /// How a file on disk is protected, as read or to be written.
@@ -416,16 +445,7 @@ fn contents_from_state(state: &State) -> ContentsV1 {
         .map(|account| AccountV1 {
             name: account.id.name.clone(),
             protocol: account.id.protocol.clone(),
-            key: account.key.as_deref().map(|key| {
-                let [p, q, g, y, x] = key.components();
-                DsaKeyV1 {
-                    p: hex(&p),
-                    q: hex(&q),
-                    g: hex(&g),
-                    y: hex(&y),
-                    x: hex(&x),
-                }
-            }),
+            key: account.key.as_deref().map(DsaKeyV1::from_key),
             instance_tag: account.instance_tag.map(|tag| tag.to_string()),
             policy: account.policy.map(policy_v1),
         })
@@ -438,17 +458,7 @@ fn contents_from_state(state: &State) -> ContentsV1 {
                 account: account.name.clone(),
                 protocol: account.protocol.clone(),
                 contact: contact.clone(),
-                fingerprints: records
-                    .iter()
-                    .map(|record| FingerprintV1 {
-                        fingerprint: record.fingerprint.to_hex(),
-                        trust: record.trust.as_str().to_owned(),
-                        verified_at: record.verified_at,
-                        first_seen: record.first_seen,
-                        last_seen: record.last_seen,
-                        label: record.label.clone(),
-                    })
-                    .collect(),
+                fingerprints: records.iter().map(FingerprintV1::from_record).collect(),
             })
         })
         .collect();
@@ -520,7 +530,11 @@ fn state_from_contents(path: &Path, contents: ContentsV1) -> Result<State, Store
     Ok(state)
 }
 
-fn read_key(path: &Path, id: &AccountId, key: &DsaKeyV1) -> Result<PrivateKey, StoreError> {
+pub(crate) fn read_key(
+    path: &Path,
+    id: &AccountId,
+    key: &DsaKeyV1,
+) -> Result<PrivateKey, StoreError> {
     let field = |name: &str, text: &str| {
         unhex(text)
             .ok_or_else(|| corrupt(path, format!("account {id}: key field {name} is not hex")))
@@ -561,7 +575,7 @@ fn policy_v1(policy: Policy) -> PolicyV1 {
     })
 }
 
-fn read_fingerprint(
+pub(crate) fn read_fingerprint(
     path: &Path,
     what: &str,
     record: FingerprintV1,
@@ -591,13 +605,7 @@ fn read_fingerprint(
 }
 
 fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
+    padlock_otr::hex::encode(bytes)
 }
 
 fn unhex(text: &str) -> Option<Zeroizing<Vec<u8>>> {
@@ -613,7 +621,7 @@ fn unhex(text: &str) -> Option<Zeroizing<Vec<u8>>> {
     Some(out)
 }
 
-fn corrupt(path: &Path, what: String) -> StoreError {
+pub(crate) fn corrupt(path: &Path, what: String) -> StoreError {
     StoreError::Corrupt {
         path: path.to_owned(),
         what,

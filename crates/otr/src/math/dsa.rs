@@ -97,11 +97,7 @@ pub struct Fingerprint(pub [u8; 20]);
 impl Fingerprint {
     /// The 40 lowercase hex digits libotr writes to its fingerprint file.
     pub fn to_hex(&self) -> String {
-        let mut out = String::with_capacity(40);
-        for byte in self.0 {
-            push_hex(&mut out, byte, b"0123456789abcdef");
-        }
-        out
+        crate::hex::encode(&self.0)
     }
 
     /// Reads 40 hex digits, in either case; spaces are ignored, so the human
@@ -110,8 +106,8 @@ impl Fingerprint {
         let mut bytes = [0u8; 20];
         let mut digits = text.bytes().filter(|&c| c != b' ');
         for byte in &mut bytes {
-            let high = hex_value(digits.next()?)?;
-            let low = hex_value(digits.next()?)?;
+            let high = crate::hex::digit(digits.next()?)?;
+            let low = crate::hex::digit(digits.next()?)?;
             *byte = (high << 4) | low;
         }
         if digits.next().is_some() {
@@ -125,16 +121,13 @@ impl Fingerprint {
 /// single spaces (`otrl_privkey_hash_to_human`).
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::with_capacity(44);
         for (i, group) in self.0.chunks(4).enumerate() {
             if i > 0 {
-                out.push(' ');
+                f.write_str(" ")?;
             }
-            for &byte in group {
-                push_hex(&mut out, byte, b"0123456789ABCDEF");
-            }
+            f.write_str(&crate::hex::encode_upper(group))?;
         }
-        f.write_str(&out)
+        Ok(())
     }
 }
 
@@ -710,21 +703,6 @@ fn minimal_be(bytes: &[u8]) -> &[u8] {
     bytes.get(first..).unwrap_or_default()
 }
 
-fn push_hex(out: &mut String, byte: u8, digits: &[u8; 16]) {
-    for nibble in [byte >> 4, byte & 0x0f] {
-        out.push(char::from(digits[usize::from(nibble)]));
-    }
-}
-
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -780,15 +758,11 @@ mod tests {
         "01e79f1345d0cf77ee8649cc6fc447be6878a1de35e9e109981f4a0075ed9988cab205d190256a6d";
 
     fn hex(text: &str) -> Vec<u8> {
-        assert_eq!(text.len() % 2, 0);
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
+        crate::hex::decode(text).unwrap()
     }
 
     fn to_hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(bytes)
     }
 
     fn kat_key() -> PrivateKey {

@@ -28,7 +28,7 @@ pub const MODULUS_BYTES: usize = 192;
 /// Bits of a DH private key (the spec asks for at least 320).
 pub const DH_EXPONENT_BITS: u32 = 320;
 
-const P_HEX: &str = concat!(
+pub(crate) const P_HEX: &str = concat!(
     "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1",
     "29024E088A67CC74020BBEA63B139B22514A08798E3404DD",
     "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245",

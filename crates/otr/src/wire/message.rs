@@ -340,10 +340,7 @@ mod tests {
         c0d8888b932cfb83ec63f2f68a9913b6aba49dfc7a1e874bbe4dd100000000";
 
     fn hex(text: &str) -> Vec<u8> {
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
+        crate::hex::decode(text).unwrap()
     }
 
     fn samples() -> Vec<EncodedMessage> {

@@ -118,7 +118,10 @@ impl Context {
                     "pass --no-passphrase or --passphrase-stdin to say whether to encrypt the new store",
                 )?;
                 if encrypt {
-                    Some(self.prompter.new_passphrase("New passphrase for your keys")?)
+                    Some(
+                        self.prompter
+                            .new_passphrase("New passphrase for your keys")?,
+                    )
                 } else {
                     None
                 }
@@ -134,7 +137,10 @@ impl Context {
             } else {
                 "not encrypted; `padlock passphrase set` encrypts it later"
             };
-            eprintln!("Created the Padlock store in {} ({how}).", self.dir.display());
+            eprintln!(
+                "Created the Padlock store in {} ({how}).",
+                self.dir.display()
+            );
         }
         Ok(Opened { store, passphrase })
     }

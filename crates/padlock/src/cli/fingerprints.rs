@@ -368,10 +368,7 @@ fn forget(cx: &mut Context, target: &Target, yes: bool) -> Result<(), CliError> 
             fingerprint: json,
         });
     }
-    println!(
-        "Forgot {} of {}.",
-        target.fingerprint, target.contact
-    );
+    println!("Forgot {} of {}.", target.fingerprint, target.contact);
     Ok(())
 }
 
@@ -383,7 +380,12 @@ fn label(cx: &mut Context, target: &Target, text: &str) -> Result<(), CliError> 
     let wanted = Some(text).filter(|text| !text.is_empty());
     let changed = records[index].label.as_deref() != wanted;
     if changed {
-        store.label(&target.account, &target.contact, &target.fingerprint, wanted)?;
+        store.label(
+            &target.account,
+            &target.contact,
+            &target.fingerprint,
+            wanted,
+        )?;
     }
     let record = current(store, target)?;
     if cx.json {
@@ -400,10 +402,7 @@ fn label(cx: &mut Context, target: &Target, text: &str) -> Result<(), CliError> 
             "{} of {} is labelled \"{label}\".",
             record.fingerprint, target.contact
         ),
-        None => println!(
-            "{} of {} has no label.",
-            record.fingerprint, target.contact
-        ),
+        None => println!("{} of {} has no label.", record.fingerprint, target.contact),
     }
     Ok(())
 }
@@ -412,5 +411,10 @@ fn label(cx: &mut Context, target: &Target, text: &str) -> Result<(), CliError> 
 fn current<'s>(store: &'s Store, target: &Target) -> Result<&'s FingerprintRecord, CliError> {
     store
         .fingerprint(&target.account, &target.contact, &target.fingerprint)
-        .ok_or_else(|| CliError::new(ErrorCode::Failed, "the fingerprint vanished (a bug in Padlock)"))
+        .ok_or_else(|| {
+            CliError::new(
+                ErrorCode::Failed,
+                "the fingerprint vanished (a bug in Padlock)",
+            )
+        })
 }

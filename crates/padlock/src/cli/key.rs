@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use padlock_otr::{Fingerprint, InstanceTag, PrivateKey};
 use padlock_store::export::bundle::{self, Bundle, BundleError, BundleOptions};
-use padlock_store::export::{
-    ExportAccount, ExportFingerprint, LibotrTarget, export_libotr,
-};
+use padlock_store::export::{ExportAccount, ExportFingerprint, LibotrTarget, export_libotr};
 use padlock_store::import::{XMPP, import_dir, import_files};
 use padlock_store::{
     Account, AccountId, ImportReport, KeyGenError, KeyStore, MAX_FILE_LEN, Progress, Store,
@@ -124,7 +122,10 @@ fn generate(cx: &mut Context, account: &str, replace: bool) -> Result<(), CliErr
         }
     };
     let entry = store.account(&id).ok_or_else(|| {
-        CliError::new(ErrorCode::Failed, "the new key is missing (a bug in Padlock)")
+        CliError::new(
+            ErrorCode::Failed,
+            "the new key is missing (a bug in Padlock)",
+        )
     })?;
     if let (Some(old), Some(new)) = (replaced, entry.fingerprint()) {
         eprintln!(
@@ -162,7 +163,7 @@ fn generate_with_progress(id: &AccountId) -> Result<PrivateKey, CliError> {
     })
     .map_err(keygen_error)?;
     let terminal = io::stderr().is_terminal();
-    let message = format!("Generating a key for {id} (this takes a few seconds)");
+    let message = format!("Generating a key for {id}; this takes a few seconds");
     if !terminal {
         eprintln!("{message}...");
     }
@@ -289,6 +290,7 @@ fn export_libotr_files(
     let store = &opened.store;
     let id = &request.account;
     let (account, key) = account_with_key(store, id)?;
+    let fingerprint = key.public_key().fingerprint();
     let (target, client_name) = match client {
         LibotrClient::Pidgin => (LibotrTarget::pidgin(resource.as_deref()), "pidgin"),
         LibotrClient::Profanity => (LibotrTarget::PROFANITY, "profanity"),
@@ -336,7 +338,6 @@ fn export_libotr_files(
     for (path, (_, bytes)) in paths.iter().zip(files) {
         write_private(path, bytes)?;
     }
-    let fingerprint = account.fingerprint().unwrap_or(Fingerprint([0; 20]));
     if cx.json {
         return print_json(&ExportJson {
             version: JSON_VERSION,
@@ -371,22 +372,22 @@ fn export_padlock_bundle(cx: &mut Context, request: &ExportRequest) -> Result<()
     let opened = cx.open_existing()?;
     let store = &opened.store;
     let id = &request.account;
-    let (account, _) = account_with_key(store, id)?;
-    let passphrase = cx.prompter.new_passphrase(
-        "New passphrase for the bundle (you will type it on the other device)",
-    )?;
+    let (account, key) = account_with_key(store, id)?;
+    let fingerprint = key.public_key().fingerprint();
+    let passphrase = cx
+        .prompter
+        .new_passphrase("New passphrase for the bundle (you will type it on the other device)")?;
     cx.warn_if_insecure();
     let mut options = BundleOptions::new(cx.kdf);
     if request.with_instance_tag {
         options = options.with_instance_tag();
     }
-    let sealed = bundle::export_bundle(store, id, &options, &passphrase).map_err(|error| {
-        match error {
+    let sealed =
+        bundle::export_bundle(store, id, &options, &passphrase).map_err(|error| match error {
             BundleError::NoKey { account } => no_key(&account),
             BundleError::Store(error) => CliError::from(error),
             other => CliError::new(ErrorCode::Failed, other.to_string()),
-        }
-    })?;
+        })?;
     write_private(&request.out, &sealed)?;
     let instance_tag = account.instance_tag().filter(|_| request.with_instance_tag);
     let contacts = store.contacts(id);
@@ -394,7 +395,6 @@ fn export_padlock_bundle(cx: &mut Context, request: &ExportRequest) -> Result<()
         .iter()
         .map(|contact| store.fingerprints(id, contact).len())
         .sum();
-    let fingerprint = account.fingerprint().unwrap_or(Fingerprint([0; 20]));
     if cx.json {
         return print_json(&ExportJson {
             version: JSON_VERSION,
@@ -510,11 +510,15 @@ fn import(cx: &mut Context, paths: &[PathBuf]) -> Result<(), CliError> {
         let passphrase = cx
             .prompter
             .passphrase(&format!("Passphrase of the bundle {}", path.display()))?;
-        bundles.push(bundle::open_bundle(path, &bytes, &passphrase).map_err(|error| {
-            let mut error = CliError::from(error);
-            error.message.push_str("; nothing was imported");
-            error
-        })?);
+        bundles.push(
+            bundle::open_bundle(path, &bytes, &passphrase).map_err(|error| {
+                let mut error = CliError::from(error);
+                if error.code != ErrorCode::WrongPassphrase {
+                    error.message.push_str("; nothing was imported");
+                }
+                error
+            })?,
+        );
     }
     let mut imported_keys: BTreeMap<AccountId, Fingerprint> = BTreeMap::new();
     for account in &report.accounts {
@@ -554,7 +558,11 @@ fn import(cx: &mut Context, paths: &[PathBuf]) -> Result<(), CliError> {
         .accounts()
         .into_iter()
         .filter(|account| tags_before.get(account.id()).copied().flatten().is_none())
-        .filter_map(|account| account.instance_tag().map(|tag| tag_json(account.id(), tag)))
+        .filter_map(|account| {
+            account
+                .instance_tag()
+                .map(|tag| tag_json(account.id(), tag))
+        })
         .collect();
     // An account that received a key without an instance tag gets a fresh
     // one: an instance tag belongs to this device.
@@ -658,9 +666,15 @@ fn print_import(document: &ImportJson) {
     if document.fingerprints_added > 0 || document.fingerprints_upgraded > 0 {
         anything = true;
         println!(
-            "  {} contact fingerprints added, {} known ones now verified",
-            document.fingerprints_added, document.fingerprints_upgraded
+            "  {} contact fingerprints added",
+            document.fingerprints_added
         );
+        if document.fingerprints_upgraded > 0 {
+            println!(
+                "  {} known contact fingerprints now verified, as the import recorded",
+                document.fingerprints_upgraded
+            );
+        }
     }
     if document.labels_added > 0 {
         anything = true;

@@ -160,7 +160,7 @@ pub(crate) fn trust_words(record: &FingerprintRecord) -> String {
     let how = match record.trust {
         Trust::Unverified => return "not verified".to_owned(),
         Trust::VerifiedByFingerprint => "verified (fingerprints compared)",
-        Trust::VerifiedBySmp => "verified (secret or question answered, SMP)",
+        Trust::VerifiedBySmp => "verified by SMP (a shared secret or a question)",
         _ => "verified",
     };
     match record.verified_at {
@@ -185,8 +185,9 @@ pub(crate) fn policy_name(policy: Policy) -> &'static str {
 /// A policy in words, for the human output.
 pub(crate) fn policy_words(policy: Option<Policy>) -> String {
     match policy {
-        None => "default (inherits the global policy; Padlock's default is opportunistic)"
-            .to_owned(),
+        None => {
+            "default (inherits the global policy; Padlock's default is opportunistic)".to_owned()
+        }
         Some(policy) => match policy_name(policy) {
             "custom" => format!("custom (libotr bits {:#04x})", policy.bits()),
             name => name.to_owned(),

@@ -20,6 +20,7 @@ struct PassphraseJson {
 }
 
 pub(crate) fn run(cx: &mut Context, command: PassphraseCommand) -> Result<(), CliError> {
+    let encrypted = !matches!(command, PassphraseCommand::Remove);
     let (name, message) = match command {
         PassphraseCommand::Set => ("passphrase set", set(cx)?),
         PassphraseCommand::Change => ("passphrase change", change(cx)?),
@@ -30,15 +31,11 @@ pub(crate) fn run(cx: &mut Context, command: PassphraseCommand) -> Result<(), Cl
             version: JSON_VERSION,
             command: name,
             store: cx.dir.clone(),
-            encrypted: command_leaves_encrypted(name),
+            encrypted,
         });
     }
     println!("{message}");
     Ok(())
-}
-
-fn command_leaves_encrypted(name: &str) -> bool {
-    name != "passphrase remove"
 }
 
 fn set(cx: &mut Context) -> Result<String, CliError> {

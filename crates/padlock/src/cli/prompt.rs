@@ -27,11 +27,6 @@ impl Prompter {
         }
     }
 
-    /// Whether a person answers at a terminal.
-    pub(crate) fn is_interactive(&self) -> bool {
-        self.interactive
-    }
-
     /// An existing passphrase: typed without echo, or one line of input.
     pub(crate) fn passphrase(&mut self, prompt: &str) -> Result<Passphrase, CliError> {
         let mut text = self.secret(prompt)?;
@@ -88,8 +83,11 @@ impl Prompter {
             .lock()
             .read_line(&mut line)
             .map_err(|error| CliError::new(ErrorCode::Failed, format!("cannot read: {error}")))?;
-        if read == 0 {
+        if read == 0 || !io::stdin().is_terminal() {
+            // The answer was not echoed: end the question's line.
             eprintln!();
+        }
+        if read == 0 {
             return Err(CliError::new(
                 ErrorCode::Refused,
                 format!("no answer on standard input; {hint}"),

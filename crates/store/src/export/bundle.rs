@@ -42,18 +42,20 @@ use std::path::Path;
 
 use padlock_otr::{Fingerprint, InstanceTag, Policy, PrivateKey};
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::crypto::KdfParams;
 use crate::error::StoreError;
-use crate::format::{MAX_FILE_LEN, open_document, seal_document};
+use crate::format::{
+    ContactV1, DsaKeyV1, FingerprintV1, MAX_FILE_LEN, corrupt, open_document, read_fingerprint,
+    read_key, seal_document,
+};
 use crate::keystore::KeyStore;
 use crate::model::{
-    AccountId, FingerprintRecord, ImportOutcome, ImportReport, ImportedAccount,
-    ImportedFingerprint, Trust,
+    AccountId, FingerprintRecord, ImportOutcome, ImportReport, ImportedAccount, ImportedFingerprint,
 };
 use crate::passphrase::Passphrase;
-use crate::state::{check_account, check_label, check_name};
+use crate::state::{check_account, check_name};
 
 /// The `format` field of a bundle.
 pub const BUNDLE_FORMAT: &str = "padlock-bundle";
@@ -240,24 +242,19 @@ pub fn export_bundle<S: KeyStore + ?Sized>(
     options: &BundleOptions,
     passphrase: &Passphrase,
 ) -> Result<Vec<u8>, BundleError> {
-    let Some(key) = store.account(account).and_then(|a| a.key().map(|k| (a, k))) else {
+    let Some((entry, key)) = store
+        .account(account)
+        .and_then(|entry| entry.key().map(|key| (entry, key)))
+    else {
         return Err(BundleError::NoKey {
             account: account.clone(),
         });
     };
-    let (entry, key) = key;
-    let [p, q, g, y, x] = key.components();
     let payload = PayloadV1 {
         accounts: vec![AccountV1 {
             name: account.name.clone(),
             protocol: account.protocol.clone(),
-            key: DsaKeyV1 {
-                p: hex(&p),
-                q: hex(&q),
-                g: hex(&g),
-                y: hex(&y),
-                x: hex(&x),
-            },
+            key: DsaKeyV1::from_key(key),
             instance_tag: entry
                 .instance_tag()
                 .filter(|_| options.include_instance_tag)
@@ -274,23 +271,17 @@ pub fn export_bundle<S: KeyStore + ?Sized>(
                 fingerprints: store
                     .fingerprints(account, contact)
                     .iter()
-                    .map(|record| FingerprintV1 {
-                        fingerprint: record.fingerprint.to_hex(),
-                        trust: record.trust.as_str().to_owned(),
-                        verified_at: record.verified_at,
-                        first_seen: record.first_seen,
-                        last_seen: record.last_seen,
-                        label: record.label.clone(),
-                    })
+                    .map(FingerprintV1::from_record)
                     .collect(),
             })
             .collect(),
     };
-    let plaintext = Zeroizing::new(serde_json::to_vec(&payload).map_err(|error| {
-        StoreError::Internal {
-            what: format!("serialising a bundle: {error}"),
-        }
-    })?);
+    let plaintext =
+        Zeroizing::new(
+            serde_json::to_vec(&payload).map_err(|error| StoreError::Internal {
+                what: format!("serialising a bundle: {error}"),
+            })?,
+        );
     drop(payload);
     Ok(seal_document(
         BUNDLE_FORMAT,
@@ -420,38 +411,6 @@ struct AccountV1 {
     policy: Option<u32>,
 }
 
-/// A DSA key as lowercase hex magnitudes; zeroized on drop.
-#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
-struct DsaKeyV1 {
-    p: String,
-    q: String,
-    g: String,
-    y: String,
-    x: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ContactV1 {
-    account: String,
-    protocol: String,
-    contact: String,
-    fingerprints: Vec<FingerprintV1>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct FingerprintV1 {
-    fingerprint: String,
-    trust: String,
-    #[serde(default)]
-    verified_at: Option<u64>,
-    #[serde(default)]
-    first_seen: Option<u64>,
-    #[serde(default)]
-    last_seen: Option<u64>,
-    #[serde(default)]
-    label: Option<String>,
-}
-
 fn read_payload(path: &Path, payload: PayloadV1) -> Result<Bundle, StoreError> {
     let mut accounts: Vec<BundleAccount> = Vec::with_capacity(payload.accounts.len());
     for account in &payload.accounts {
@@ -521,77 +480,4 @@ fn read_payload(path: &Path, payload: PayloadV1) -> Result<Bundle, StoreError> {
         });
     }
     Ok(Bundle { accounts, contacts })
-}
-
-fn read_key(path: &Path, id: &AccountId, key: &DsaKeyV1) -> Result<PrivateKey, StoreError> {
-    let field = |name: &str, text: &str| {
-        unhex(text)
-            .ok_or_else(|| corrupt(path, format!("account {id}: key field {name} is not hex")))
-    };
-    let p = field("p", &key.p)?;
-    let q = field("q", &key.q)?;
-    let g = field("g", &key.g)?;
-    let y = field("y", &key.y)?;
-    let x = field("x", &key.x)?;
-    PrivateKey::from_components(&p, &q, &g, &y, &x)
-        .map_err(|error| corrupt(path, format!("account {id}: invalid DSA key: {error}")))
-}
-
-fn read_fingerprint(
-    path: &Path,
-    what: &str,
-    record: FingerprintV1,
-) -> Result<FingerprintRecord, StoreError> {
-    let fingerprint = (record.fingerprint.len() == 40)
-        .then(|| Fingerprint::from_hex(&record.fingerprint))
-        .flatten()
-        .ok_or_else(|| {
-            corrupt(
-                path,
-                format!("{what}: bad fingerprint {:?}", record.fingerprint),
-            )
-        })?;
-    let trust = Trust::from_name(&record.trust)
-        .ok_or_else(|| corrupt(path, format!("{what}: unknown trust {:?}", record.trust)))?;
-    if let Some(label) = &record.label {
-        check_label(label).map_err(|error| corrupt(path, format!("{what}: {error}")))?;
-    }
-    Ok(FingerprintRecord {
-        fingerprint,
-        trust,
-        verified_at: record.verified_at,
-        first_seen: record.first_seen,
-        last_seen: record.last_seen,
-        label: record.label,
-    })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
-}
-
-fn unhex(text: &str) -> Option<Zeroizing<Vec<u8>>> {
-    if text.is_empty() || !text.len().is_multiple_of(2) || text.len() > 2048 {
-        return None;
-    }
-    let digit = |c: u8| char::from(c).to_digit(16);
-    let mut out = Zeroizing::new(Vec::with_capacity(text.len() / 2));
-    for pair in text.as_bytes().chunks_exact(2) {
-        let (high, low) = (digit(pair[0])?, digit(pair[1])?);
-        out.push(u8::try_from(high * 16 + low).ok()?);
-    }
-    Some(out)
-}
-
-fn corrupt(path: &Path, what: String) -> StoreError {
-    StoreError::Corrupt {
-        path: path.to_owned(),
-        what,
-    }
 }

@@ -170,7 +170,7 @@ impl<'a> Reader<'a> {
             if is_space(c) {
                 continue;
             }
-            let Some(nibble) = hex_value(c) else {
+            let Some(nibble) = padlock_otr::hex::digit(c) else {
                 return Err(self.error("not a hex digit"));
             };
             match high.take() {
@@ -240,8 +240,8 @@ impl<'a> Reader<'a> {
             b'x' => {
                 let digits = self.take(2).ok_or_else(|| self.error("short hex escape"))?;
                 let (Some(h), Some(l)) = (
-                    digits.first().copied().and_then(hex_value),
-                    digits.get(1).copied().and_then(hex_value),
+                    digits.first().copied().and_then(padlock_otr::hex::digit),
+                    digits.get(1).copied().and_then(padlock_otr::hex::digit),
                 ) else {
                     return Err(self.error("bad hex escape"));
                 };
@@ -369,15 +369,6 @@ fn is_token_char(c: u8) -> bool {
 
 fn is_token_start(c: u8) -> bool {
     is_token_char(c) && !c.is_ascii_digit()
-}
-
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
