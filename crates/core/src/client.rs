@@ -1318,8 +1318,7 @@ impl<S: KeyStore> Client<S> {
     /// contact's other devices, or to offline storage).
     fn end_silently<R: CryptoRng + ?Sized>(&mut self, peer: &str, now: Instant, rng: &mut R) {
         self.drain(now, rng);
-        self.otr.end(peer, now, rng);
-        while self.otr.poll_output().is_some() {}
+        self.otr.forget(peer);
     }
 
     fn engine_private(&self, peer: &str) -> bool {

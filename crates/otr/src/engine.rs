@@ -487,6 +487,15 @@ impl Otr {
         }
     }
 
+    /// Forgets everything about `peer` without sending anything: its
+    /// sessions and their keys (zeroized), exchanges under way, partial
+    /// fragments, held messages. For a peer that is gone (its resource went
+    /// offline: a message to it would reach its other devices or offline
+    /// storage), or to bound the memory of a long-running bot.
+    pub fn forget(&mut self, peer: &str) {
+        self.conversations.remove(peer);
+    }
+
     /// The user sends `text` to `peer`. Depending on the state it goes out
     /// encrypted, in plaintext (possibly with a whitespace tag), or is held
     /// until the conversation is private when the policy requires

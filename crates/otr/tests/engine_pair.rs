@@ -302,3 +302,27 @@ fn debug_output_holds_no_secret() {
     );
     assert!(!format!("{status}{debug}").contains("secret plan"));
 }
+
+#[test]
+fn forgetting_a_peer_sends_nothing_and_starts_over() {
+    let mut p = Pair::new(Policy::OPPORTUNISTIC);
+    p.a.otr.start("bob", p.now).unwrap();
+    p.drive();
+    assert!(secure(&p.a.otr, "bob"));
+    p.a.otr.forget("bob");
+    assert_eq!(p.a.otr.poll_output(), None);
+    assert_eq!(p.a.otr.status("bob"), MessageState::Plaintext);
+    // Bob still thinks it is private; his next message is unreadable to
+    // Alice, who answers with an error, and a new exchange heals it.
+    p.b.otr
+        .send_message("alice", "are you there?", p.now, &mut p.rng)
+        .unwrap();
+    p.drive();
+    assert!(
+        p.a.events
+            .iter()
+            .any(|e| matches!(e, Event::Unreadable { .. }))
+    );
+    assert!(secure(&p.a.otr, "bob") && secure(&p.b.otr, "alice"));
+    assert!(!p.a.shown.iter().any(|(text, _)| text == "are you there?"));
+}
