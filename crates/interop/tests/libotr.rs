@@ -10,22 +10,22 @@
 mod common;
 
 use common::{
-    assert_gone_secure, assert_never_plaintext, data_header, field, other, pair, secure_pair,
-    send_fragmented, send_private, smp, status,
+    LIBOTR, ake_with_fragments_case, assert_both_encrypted, assert_both_status, assert_gone_secure,
+    assert_never_plaintext, cases, data_header, end_case, field, fragmented_case, other, pair,
+    secure_pair, send_both_ways, send_fragmented, send_private, smp, smp_success_case, status,
+    whitespace_tag_case,
 };
 use padlock_interop::driver::{Impl, Net, quote};
 
-const LIBOTR: Impl = Impl::Libotr;
-
 fn secure(test: &str, starter: &str) -> Net {
-    secure_pair(test, LIBOTR, None, starter, "3")
+    LIBOTR.secure(test, starter)
 }
 
 // ---------------------------------------------------------------- AKE
 
 #[test]
 fn ake_started_by_padlock() {
-    let mut net = pair("ake_started_by_padlock", LIBOTR, None);
+    let mut net = pair("ake_started_by_padlock", LIBOTR.kind, None);
     let round = net.cmd("alice", "query bob");
     let query = round.wires("alice")[0];
     assert!(
@@ -43,19 +43,12 @@ fn ake_started_by_padlock() {
         "new_fingerprint",
         &[("fingerprint", net.peer("alice").fingerprint())]
     ));
-    assert_eq!(
-        status(&mut net, "alice", "bob"),
-        ("encrypted".into(), String::new())
-    );
-    assert_eq!(
-        status(&mut net, "bob", "alice"),
-        ("encrypted".into(), String::new())
-    );
+    assert_both_status(&mut net, "encrypted", "");
 }
 
 #[test]
 fn ake_started_by_libotr() {
-    let mut net = pair("ake_started_by_libotr", LIBOTR, None);
+    let mut net = pair("ake_started_by_libotr", LIBOTR.kind, None);
     let round = net.cmd("bob", "query alice");
     assert_gone_secure(&net, &round, "3");
     assert!(round.has(
@@ -63,8 +56,7 @@ fn ake_started_by_libotr() {
         "new_fingerprint",
         &[("fingerprint", net.peer("bob").fingerprint())]
     ));
-    send_private(&mut net, "alice", "bob", "hello from padlock");
-    send_private(&mut net, "bob", "alice", "hello from libotr");
+    send_both_ways(&mut net, "hello from padlock", "hello from libotr");
 }
 
 /// A plaintext message carries Padlock's whitespace tag; libotr answers it
@@ -72,16 +64,7 @@ fn ake_started_by_libotr() {
 /// untagged.
 #[test]
 fn whitespace_tag_starts_ake() {
-    let mut net = pair("whitespace_tag_starts_ake", LIBOTR, None);
-    let round = net.cmd("alice", "send bob plain hello");
-    let shown = round.messages("bob");
-    assert_eq!(shown.len(), 1);
-    assert_eq!(
-        shown[0]["text"], "plain hello",
-        "the whitespace tag is stripped"
-    );
-    assert_eq!(shown[0]["encrypted"], false);
-    assert_gone_secure(&net, &round, "3");
+    whitespace_tag_case("whitespace_tag_starts_ake", LIBOTR);
 }
 
 // ---------------------------------------------------------------- messages
@@ -138,110 +121,56 @@ fn messages_both_ways_with_key_rotation() {
 
 #[test]
 fn fragmented_message_padlock_to_libotr() {
-    let mut net = secure("fragmented_message_padlock_to_libotr", "alice");
-    let n = send_fragmented(&mut net, "alice", "bob", "?OTR|");
+    let n = fragmented_case(
+        "fragmented_message_padlock_to_libotr",
+        LIBOTR,
+        "alice",
+        "bob",
+    );
     assert!(
         n >= 7,
         "3000 bytes (about 4000 in base64) need at least 7 fragments of 500, got {n}"
     );
-    send_private(&mut net, "bob", "alice", "got it");
 }
 
 #[test]
 fn fragmented_message_libotr_to_padlock() {
-    let mut net = secure("fragmented_message_libotr_to_padlock", "alice");
-    let n = send_fragmented(&mut net, "bob", "alice", "?OTR|");
+    let n = fragmented_case(
+        "fragmented_message_libotr_to_padlock",
+        LIBOTR,
+        "bob",
+        "alice",
+    );
     assert!(n >= 7, "got {n} fragments");
-    send_private(&mut net, "alice", "bob", "got it");
 }
 
 /// With a small maximum message size the AKE messages themselves are
 /// fragmented (the D-H Commit and the signatures exceed 500 bytes).
 #[test]
 fn ake_with_fragments_both_sides() {
-    let mut net = pair("ake_with_fragments_both_sides", LIBOTR, None);
-    net.cmd("alice", "mms 300");
-    net.cmd("bob", "mms 300");
-    let round = net.cmd("alice", "query bob");
-    assert_gone_secure(&net, &round, "3");
-    for name in ["alice", "bob"] {
-        assert!(
-            round.wires(name).iter().all(|w| w.len() <= 300),
-            "{name} respected mms 300"
-        );
-        assert!(
-            round.wires(name).iter().any(|w| w.starts_with("?OTR|")),
-            "{name} fragmented its AKE messages"
-        );
-    }
-    send_private(&mut net, "alice", "bob", "small pieces");
-    send_private(&mut net, "bob", "alice", "small pieces back");
+    ake_with_fragments_case("ake_with_fragments_both_sides", LIBOTR, "alice");
 }
 
 // ---------------------------------------------------------------- SMP
 
+/// A successful SMP run, in which neither side reports a failure, a
+/// cheating peer or an abort.
 fn smp_case(test: &str, asker: &str, question: Option<&str>) {
-    let mut net = secure(test, "alice");
-    let responder = other(asker);
-    let (a, r) = smp(
-        &mut net,
-        asker,
-        responder,
-        question,
-        "the secret",
-        "the secret",
-    );
-    assert!(a.contains(&"success".to_owned()), "asker {asker} saw {a:?}");
-    assert!(
-        r.contains(&"success".to_owned()),
-        "responder {responder} saw {r:?}"
-    );
+    let (a, r) = smp_success_case(test, LIBOTR, asker, question);
     assert!(
         !a.iter()
             .chain(&r)
             .any(|e| e == "failure" || e == "cheated" || e == "abort"),
         "{a:?} {r:?}"
     );
-    assert_eq!(
-        status(&mut net, "alice", "bob"),
-        ("encrypted".into(), "smp".into())
-    );
-    assert_eq!(
-        status(&mut net, "bob", "alice"),
-        ("encrypted".into(), "smp".into())
-    );
-    // The session goes on after SMP.
-    send_private(&mut net, "alice", "bob", "verified");
-    send_private(&mut net, "bob", "alice", "verified too");
 }
 
-#[test]
-fn smp_with_question_padlock_asks() {
-    smp_case(
-        "smp_with_question_padlock_asks",
-        "alice",
-        Some("What is the name of the café? (2 words)"),
-    );
-}
-
-#[test]
-fn smp_with_question_libotr_asks() {
-    smp_case(
-        "smp_with_question_libotr_asks",
-        "bob",
-        Some("Où était-on le 1er mai?"),
-    );
-}
-
-#[test]
-fn smp_without_question_padlock_starts() {
-    smp_case("smp_without_question_padlock_starts", "alice", None);
-}
-
-#[test]
-fn smp_without_question_libotr_starts() {
-    smp_case("smp_without_question_libotr_starts", "bob", None);
-}
+cases!(smp_case {
+    smp_with_question_padlock_asks("alice", Some("What is the name of the café? (2 words)"));
+    smp_with_question_libotr_asks("bob", Some("Où était-on le 1er mai?"));
+    smp_without_question_padlock_starts("alice", None);
+    smp_without_question_libotr_starts("bob", None);
+});
 
 fn smp_wrong_case(test: &str, asker: &str) {
     let mut net = secure(test, "alice");
@@ -264,14 +193,7 @@ fn smp_wrong_case(test: &str, asker: &str) {
         r.contains(&"failure".to_owned()),
         "the responder {responder} sees failure: {r:?}"
     );
-    assert_eq!(
-        status(&mut net, "alice", "bob"),
-        ("encrypted".into(), String::new())
-    );
-    assert_eq!(
-        status(&mut net, "bob", "alice"),
-        ("encrypted".into(), String::new())
-    );
+    assert_both_status(&mut net, "encrypted", "");
     // A failed SMP leaves the session usable and SMP can be retried.
     send_private(&mut net, "alice", "bob", "still private");
     let (a, r) = smp(&mut net, responder, asker, None, "again", "again");
@@ -281,15 +203,10 @@ fn smp_wrong_case(test: &str, asker: &str) {
     );
 }
 
-#[test]
-fn smp_wrong_answer_padlock_asks() {
-    smp_wrong_case("smp_wrong_answer_padlock_asks", "alice");
-}
-
-#[test]
-fn smp_wrong_answer_libotr_asks() {
-    smp_wrong_case("smp_wrong_answer_libotr_asks", "bob");
-}
+cases!(smp_wrong_case {
+    smp_wrong_answer_padlock_asks("alice");
+    smp_wrong_answer_libotr_asks("bob");
+});
 
 #[test]
 fn smp_abort_by_responder() {
@@ -314,8 +231,7 @@ fn smp_abort_by_responder() {
 
 fn extra_key_case(test: &str, sender: &str) {
     let mut net = secure(test, "alice");
-    send_private(&mut net, "alice", "bob", "warm up the keys");
-    send_private(&mut net, "bob", "alice", "rotated");
+    send_both_ways(&mut net, "warm up the keys", "rotated");
     let receiver = other(sender);
     let round = net.cmd(
         sender,
@@ -345,67 +261,17 @@ fn extra_key_case(test: &str, sender: &str) {
     );
 }
 
-#[test]
-fn extra_key_padlock_sends() {
-    extra_key_case("extra_key_padlock_sends", "alice");
-}
-
-#[test]
-fn extra_key_libotr_sends() {
-    extra_key_case("extra_key_libotr_sends", "bob");
-}
+cases!(extra_key_case {
+    extra_key_padlock_sends("alice");
+    extra_key_libotr_sends("bob");
+});
 
 // ---------------------------------------------------------------- ending
 
-fn end_case(test: &str, ender: &str) {
-    let mut net = secure(test, "alice");
-    send_private(&mut net, "alice", "bob", "before the end");
-    let left = other(ender);
-    let round = net.cmd(ender, &format!("end {left}"));
-    assert!(
-        round.has(ender, "gone_insecure", &[("state", "plaintext")]),
-        "{ender} is back to plaintext"
-    );
-    assert!(
-        round.has(left, "gone_insecure", &[("state", "finished")]),
-        "{left} learns that {ender} ended"
-    );
-    assert_eq!(status(&mut net, ender, left).0, "plaintext");
-    assert_eq!(status(&mut net, left, ender).0, "finished");
-    // Sending into a finished conversation sends nothing.
-    let text = "into the void";
-    let round = net.cmd(left, &format!("send {ender} {text}"));
-    assert!(
-        round.has(left, "msg_event", &[("event", "connection_ended")]),
-        "{:?}",
-        round.msg_events(left)
-    );
-    assert!(
-        round.wires(left).is_empty(),
-        "nothing leaves {left}: {:?}",
-        round.wires(left)
-    );
-    assert!(round.messages(ender).is_empty());
-    // Ending the finished conversation too, then a fresh AKE works.
-    let round = net.cmd(left, &format!("end {ender}"));
-    assert!(
-        round.wires(left).is_empty(),
-        "ending a finished conversation sends nothing"
-    );
-    let round = net.cmd(left, &format!("query {ender}"));
-    assert_gone_secure(&net, &round, "3");
-    send_private(&mut net, left, ender, "again");
-}
-
-#[test]
-fn end_by_padlock() {
-    end_case("end_by_padlock", "alice");
-}
-
-#[test]
-fn end_by_libotr() {
-    end_case("end_by_libotr", "bob");
-}
+cases!(end_case {
+    end_by_padlock(LIBOTR, "alice", false);
+    end_by_libotr(LIBOTR, "bob", false);
+});
 
 // ---------------------------------------------------------------- instance tags
 
@@ -416,8 +282,8 @@ fn end_by_libotr() {
 fn two_libotr_instances_of_one_account() {
     let mut net = Net::new(common::programs(), "two_libotr_instances_of_one_account");
     net.spawn(Impl::Padlock, "alice", "alice");
-    net.spawn(LIBOTR, "bob1", "bob");
-    net.spawn_sharing_key(LIBOTR, "bob2", "bob", "bob1");
+    net.spawn(LIBOTR.kind, "bob1", "bob");
+    net.spawn_sharing_key(LIBOTR.kind, "bob2", "bob", "bob1");
     let (tag1, tag2) = (
         net.peer("bob1").instag().to_owned(),
         net.peer("bob2").instag().to_owned(),
@@ -506,7 +372,7 @@ fn v3_by_default() {
 }
 
 fn v2_case(test: &str, starter: &str) {
-    let mut net = secure_pair(test, LIBOTR, Some("v2"), starter, "2");
+    let mut net = secure_pair(test, LIBOTR.kind, Some("v2"), starter, "2");
     for i in 0..3 {
         let round = send_private(&mut net, "alice", "bob", &format!("v2 from padlock {i} ✓"));
         assert_eq!(
@@ -563,15 +429,10 @@ fn v2_case(test: &str, starter: &str) {
     assert!(round.has("bob", "gone_insecure", &[("state", "finished")]));
 }
 
-#[test]
-fn v2_when_libotr_allows_only_v2_padlock_starts() {
-    v2_case("v2_when_libotr_allows_only_v2_padlock_starts", "alice");
-}
-
-#[test]
-fn v2_when_libotr_allows_only_v2_libotr_starts() {
-    v2_case("v2_when_libotr_allows_only_v2_libotr_starts", "bob");
-}
+cases!(v2_case {
+    v2_when_libotr_allows_only_v2_padlock_starts("alice");
+    v2_when_libotr_allows_only_v2_libotr_starts("bob");
+});
 
 // ---------------------------------------------------------------- refresh
 
@@ -607,21 +468,14 @@ fn refresh_case(test: &str, querier: &str) {
     );
     assert_eq!(q["ssid"], a["ssid"], "a common new session");
     assert_ne!(q["ssid"], old, "the ssid changed");
-    assert_eq!(status(&mut net, "alice", "bob").0, "encrypted");
-    assert_eq!(status(&mut net, "bob", "alice").0, "encrypted");
-    send_private(&mut net, "alice", "bob", "after refresh");
-    send_private(&mut net, "bob", "alice", "after refresh too");
+    assert_both_encrypted(&mut net);
+    send_both_ways(&mut net, "after refresh", "after refresh too");
 }
 
-#[test]
-fn query_while_private_padlock_queries() {
-    refresh_case("query_while_private_padlock_queries", "alice");
-}
-
-#[test]
-fn query_while_private_libotr_queries() {
-    refresh_case("query_while_private_libotr_queries", "bob");
-}
+cases!(refresh_case {
+    query_while_private_padlock_queries("alice");
+    query_while_private_libotr_queries("bob");
+});
 
 // ---------------------------------------------------------------- fault tolerance
 
@@ -714,18 +568,15 @@ fn libotr_restarted_while_private() {
     for message in all.find("bob", "message", &[("text", lost)]) {
         eprintln!("the lost message was resent after the new AKE: {message}");
     }
-    assert_eq!(status(&mut net, "alice", "bob").0, "encrypted");
-    assert_eq!(status(&mut net, "bob", "alice").0, "encrypted");
-    send_private(&mut net, "alice", "bob", "healed");
-    send_private(&mut net, "bob", "alice", "healed too");
+    assert_both_encrypted(&mut net);
+    send_both_ways(&mut net, "healed", "healed too");
 }
 
 /// A data message delivered twice (a replay, or a server resending) is shown
 /// once; the receiver reports it unreadable; the session survives.
 fn replay_case(test: &str, sender: &str) {
     let mut net = secure(test, "alice");
-    send_private(&mut net, "alice", "bob", "warm up");
-    send_private(&mut net, "bob", "alice", "warm up too");
+    send_both_ways(&mut net, "warm up", "warm up too");
     let receiver = other(sender);
     let text = "say it once";
     let round = send_private(&mut net, sender, receiver, text);
@@ -752,21 +603,14 @@ fn replay_case(test: &str, sender: &str) {
     );
     // Whatever the error did (libotr sends `?OTR Error:`; Padlock's policy
     // may restart the AKE), both ends are private afterwards and talk.
-    assert_eq!(status(&mut net, "alice", "bob").0, "encrypted");
-    assert_eq!(status(&mut net, "bob", "alice").0, "encrypted");
-    send_private(&mut net, "alice", "bob", "after the replay");
-    send_private(&mut net, "bob", "alice", "after the replay too");
+    assert_both_encrypted(&mut net);
+    send_both_ways(&mut net, "after the replay", "after the replay too");
 }
 
-#[test]
-fn replayed_message_rejected_by_libotr() {
-    replay_case("replayed_message_rejected_by_libotr", "alice");
-}
-
-#[test]
-fn replayed_message_rejected_by_padlock() {
-    replay_case("replayed_message_rejected_by_padlock", "bob");
-}
+cases!(replay_case {
+    replayed_message_rejected_by_libotr("alice");
+    replayed_message_rejected_by_padlock("bob");
+});
 
 /// A data message lost on the way does not break the session: the next ones
 /// decrypt (each carries its own counter and key ids).
@@ -784,21 +628,16 @@ fn lost_case(test: &str, sender: &str) {
     send_private(&mut net, receiver, sender, "reply again");
 }
 
-#[test]
-fn lost_message_padlock_sends() {
-    lost_case("lost_message_padlock_sends", "alice");
-}
-
-#[test]
-fn lost_message_libotr_sends() {
-    lost_case("lost_message_libotr_sends", "bob");
-}
+cases!(lost_case {
+    lost_message_padlock_sends("alice");
+    lost_message_libotr_sends("bob");
+});
 
 /// Both sides query at the same moment: the D-H Commits cross, the spec's
 /// hash comparison picks one, and both go secure once.
 #[test]
 fn crossed_queries() {
-    let mut net = pair("crossed_queries", LIBOTR, None);
+    let mut net = pair("crossed_queries", LIBOTR.kind, None);
     net.post("alice", "query bob");
     net.post("bob", "query alice");
     let round = net.settle();
@@ -817,8 +656,7 @@ fn crossed_queries() {
         b.last().unwrap()["ssid"],
         "in the same session"
     );
-    send_private(&mut net, "alice", "bob", "crossed but fine");
-    send_private(&mut net, "bob", "alice", "indeed");
+    send_both_ways(&mut net, "crossed but fine", "indeed");
 }
 
 /// Require encryption on Padlock: a message typed before the session exists
@@ -826,7 +664,7 @@ fn crossed_queries() {
 /// is sent once the AKE completes.
 #[test]
 fn padlock_requires_encryption() {
-    let mut net = pair("padlock_requires_encryption", LIBOTR, None);
+    let mut net = pair("padlock_requires_encryption", LIBOTR.kind, None);
     net.cmd("alice", "policy always");
     let text = "only ever encrypted";
     let round = net.cmd("alice", &format!("send bob {}", quote(text)));
@@ -846,7 +684,7 @@ fn padlock_requires_encryption() {
 /// resends it after the AKE; Padlock shows it once, decrypted.
 #[test]
 fn libotr_requires_encryption() {
-    let mut net = pair("libotr_requires_encryption", LIBOTR, None);
+    let mut net = pair("libotr_requires_encryption", LIBOTR.kind, None);
     net.cmd("bob", "policy always");
     let text = "libotr holds this";
     let round = net.cmd("bob", &format!("send alice {}", quote(text)));

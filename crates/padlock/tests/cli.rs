@@ -86,6 +86,19 @@ impl Run {
         serde_json::from_str(self.stderr.trim().lines().last().unwrap())
             .unwrap_or_else(|error| panic!("{error}: not JSON:\n{}", self.stderr))
     }
+
+    /// The error code in the JSON error document.
+    fn error_code(&self) -> Value {
+        self.error_json()["error"]["code"].clone()
+    }
+
+    /// The message in the JSON error document.
+    fn error_message(&self) -> String {
+        self.error_json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
 }
 
 /// Runs `padlock` with `args`, `stdin` as standard input, the cheap KDF and
@@ -124,21 +137,65 @@ fn at(store: &Path, args: &[&str], stdin: &str) -> Run {
     padlock(&all, stdin)
 }
 
+/// `padlock --store DIR FLAGS... key generate --account ACCOUNT`
+fn key_generate(store: &Path, flags: &[&str], account: &str, stdin: &str) -> Run {
+    let mut args = flags.to_vec();
+    args.extend(["key", "generate", "--account", account]);
+    at(store, &args, stdin)
+}
+
+/// `padlock --store DIR FLAGS... key export --account alice --format FORMAT
+/// --out OUT EXTRA...`
+fn key_export(
+    store: &Path,
+    flags: &[&str],
+    format: &str,
+    out: &Path,
+    extra: &[&str],
+    stdin: &str,
+) -> Run {
+    let mut args = flags.to_vec();
+    args.extend(["key", "export", "--account", ALICE, "--format", format]);
+    args.extend(["--out", out.to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    at(store, &args, stdin)
+}
+
+/// `padlock --store DIR FLAGS... key import SOURCE`
+fn key_import(store: &Path, flags: &[&str], source: &Path, stdin: &str) -> Run {
+    let mut args = flags.to_vec();
+    args.extend(["key", "import", source.to_str().unwrap()]);
+    at(store, &args, stdin)
+}
+
+/// `text` contains `needle`; the message shows all of `text`.
+#[track_caller]
+fn assert_has(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{text}");
+}
+
+/// The contents of the store file in `store`.
+fn store_file(store: &Path) -> String {
+    fs::read_to_string(store.join("store.json")).unwrap()
+}
+
+/// The permission bits of `path`.
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// A fresh directory with a plain store in it ("store") holding a key for
+/// alice: the directory, the store and alice's fingerprint.
+fn fresh_store(name: &str) -> (TempDir, PathBuf, String) {
+    let dir = TempDir::new(name);
+    let store = dir.join("store");
+    let fingerprint = generate(&store);
+    (dir, store, fingerprint)
+}
+
 /// A plain store with a generated key for alice; returns its fingerprint.
 fn generate(store: &Path) -> String {
-    let run = at(
-        store,
-        &[
-            "--no-passphrase",
-            "--json",
-            "key",
-            "generate",
-            "--account",
-            ALICE,
-        ],
-        "",
-    )
-    .ok();
+    let run = key_generate(store, &["--no-passphrase", "--json"], ALICE, "").ok();
     run.json()["account"]["fingerprint"]
         .as_str()
         .unwrap()
@@ -173,18 +230,9 @@ fn observe_bob(store: &Path) {
 fn generate_then_show_in_words_and_json() {
     let dir = TempDir::new("generate");
     let store = dir.join("store");
-    let run = at(
-        &store,
-        &["--no-passphrase", "key", "generate", "--account", ALICE],
-        "",
-    )
-    .ok();
-    assert!(
-        run.stdout.contains("New key for alice@example.org (xmpp)"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stderr.contains("Generating a key"), "{}", run.stderr);
+    let run = key_generate(&store, &["--no-passphrase"], ALICE, "").ok();
+    assert_has(&run.stdout, "New key for alice@example.org (xmpp)");
+    assert_has(&run.stderr, "Generating a key");
 
     let document = show(&store, "");
     assert_eq!(document["version"], 1);
@@ -211,39 +259,21 @@ fn generate_then_show_in_words_and_json() {
     assert_eq!(account["policy"], Value::Null);
 
     let words = at(&store, &["key", "show", "--account", ALICE], "").ok();
-    assert!(
-        words.stdout.contains(&format!("Fingerprint:  {human}")),
-        "{}",
-        words.stdout
-    );
-    assert!(words.stdout.contains("Instance tag: "), "{}", words.stdout);
-    assert!(
-        words.stdout.contains("Policy:       default"),
-        "{}",
-        words.stdout
-    );
+    assert_has(&words.stdout, &format!("Fingerprint:  {human}"));
+    assert_has(&words.stdout, "Instance tag: ");
+    assert_has(&words.stdout, "Policy:       default");
 
     // The store file is private.
-    let mode = fs::metadata(store.join("store.json"))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(mode(&store.join("store.json")), 0o600);
 }
 
 #[test]
 fn generate_refuses_to_replace_a_key_unless_asked() {
-    let dir = TempDir::new("replace");
-    let store = dir.join("store");
-    let old = generate(&store);
+    let (_dir, store, old) = fresh_store("replace");
     let tag = show(&store, "")["accounts"][0]["instance_tag"].clone();
-    let refused = at(&store, &["key", "generate", "--account", ALICE], "").fails(1);
-    assert!(
-        refused.stderr.contains("already has a key"),
-        "{}",
-        refused.stderr
-    );
-    assert!(refused.stderr.contains("--replace"), "{}", refused.stderr);
+    let refused = key_generate(&store, &[], ALICE, "").fails(1);
+    assert_has(&refused.stderr, "already has a key");
+    assert_has(&refused.stderr, "--replace");
     assert_eq!(show(&store, "")["accounts"][0]["fingerprint"], old.as_str());
 
     let replaced = at(
@@ -256,23 +286,17 @@ fn generate_refuses_to_replace_a_key_unless_asked() {
     assert_eq!(document["replaced"], old.as_str());
     assert_ne!(document["account"]["fingerprint"], old.as_str());
     assert_eq!(document["account"]["instance_tag"], tag, "the tag stays");
-    assert!(replaced.stderr.contains("warning"), "{}", replaced.stderr);
-    assert!(
-        replaced.stderr.contains("verify you again"),
-        "{}",
-        replaced.stderr
-    );
+    assert_has(&replaced.stderr, "warning");
+    assert_has(&replaced.stderr, "verify you again");
 }
 
 #[test]
 fn fingerprints_verify_unverify_label_forget() {
-    let dir = TempDir::new("fingerprints");
-    let store = dir.join("store");
-    generate(&store);
+    let (_dir, store, _) = fresh_store("fingerprints");
     observe_bob(&store);
     let s = |args: &[&str], stdin: &str| at(&store, args, stdin);
     let who = ["--account", ALICE, "--contact", BOB];
-    let with = |verb: &'static str, extra: &[&'static str]| -> Vec<String> {
+    let with = |verb: &str, extra: &[&str]| -> Vec<String> {
         let mut args = vec![
             "--json".to_owned(),
             "fingerprints".to_owned(),
@@ -302,31 +326,21 @@ fn fingerprints_verify_unverify_label_forget() {
     assert_eq!(entries[1]["first_seen"], 1_700_000_000);
 
     // An older key: the contact's key changed, nothing verified.
-    let older = run(
-        with("verify", &[])
-            .into_iter()
-            .chain([b0.clone()])
-            .collect(),
-        "",
-    )
-    .fails(1);
-    assert_eq!(older.error_json()["error"]["code"], "key_changed");
-    let message = older.error_json()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(message.contains("key changed"), "{message}");
-    assert!(message.contains(&fp(0xb1).to_string()), "{message}");
+    let older = run(with("verify", &[&b0]), "").fails(1);
+    assert_eq!(older.error_code(), "key_changed");
+    let message = older.error_message();
+    assert_has(&message, "key changed");
+    assert_has(&message, &fp(0xb1).to_string());
     // Not a fingerprint of bob at all.
     let unknown = run(
         with("verify", &["0123456789abcdef0123456789abcdef01234567"]),
         "",
     )
     .fails(1);
-    assert_eq!(unknown.error_json()["error"]["code"], "unknown_fingerprint");
+    assert_eq!(unknown.error_code(), "unknown_fingerprint");
     // Not a fingerprint at all.
     let garbage = run(with("verify", &["12345"]), "").fails(1);
-    assert_eq!(garbage.error_json()["error"]["code"], "invalid_input");
+    assert_eq!(garbage.error_code(), "invalid_input");
     let list = s(&["--json", "fingerprints", "list"], "").ok().json();
     assert!(
         list["fingerprints"]
@@ -347,70 +361,31 @@ fn fingerprints_verify_unverify_label_forget() {
     assert_eq!(verified["fingerprint"]["trust"], "fingerprint");
     assert_eq!(verified["fingerprint"]["verified"], true);
     assert!(verified["fingerprint"]["verified_at"].as_u64().unwrap() > 1_700_000_000);
-    let again = run(
-        with("verify", &[])
-            .into_iter()
-            .chain([b1.clone()])
-            .collect(),
-        "",
-    )
-    .ok();
+    let again = run(with("verify", &[&b1]), "").ok();
     assert_eq!(again.json()["changed"], false);
 
     let words = s(&["fingerprints", "list", "--contact", BOB], "").ok();
-    assert!(words.stdout.contains(&human), "{}", words.stdout);
-    assert!(
-        words.stdout.contains("verified (fingerprints compared)"),
-        "{}",
-        words.stdout
-    );
-    assert!(words.stdout.contains("not verified"), "{}", words.stdout);
+    assert_has(&words.stdout, &human);
+    assert_has(&words.stdout, "verified (fingerprints compared)");
+    assert_has(&words.stdout, "not verified");
 
-    let labelled = run(
-        with("label", &[])
-            .into_iter()
-            .chain([human.clone(), "Bob's laptop".into()])
-            .collect(),
-        "",
-    )
-    .ok()
-    .json();
+    let labelled = run(with("label", &[&human, "Bob's laptop"]), "")
+        .ok()
+        .json();
     assert_eq!(labelled["fingerprint"]["label"], "Bob's laptop");
     assert_eq!(labelled["fingerprint"]["trust"], "fingerprint");
 
-    let unverified = run(
-        with("unverify", &[])
-            .into_iter()
-            .chain([b1.clone()])
-            .collect(),
-        "",
-    )
-    .ok()
-    .json();
+    let unverified = run(with("unverify", &[&b1]), "").ok().json();
     assert_eq!(unverified["changed"], true);
     assert_eq!(unverified["fingerprint"]["trust"], "unverified");
     assert_eq!(unverified["fingerprint"]["verified"], false);
     assert_eq!(unverified["fingerprint"]["label"], "Bob's laptop");
 
     // Forget asks; "no" (or no answer) changes nothing.
-    let declined = run(
-        with("forget", &[])
-            .into_iter()
-            .chain([b0.clone()])
-            .collect(),
-        "n\n",
-    )
-    .fails(1);
-    assert_eq!(declined.error_json()["error"]["code"], "refused");
-    let unanswered = run(
-        with("forget", &[])
-            .into_iter()
-            .chain([b0.clone()])
-            .collect(),
-        "",
-    )
-    .fails(1);
-    assert!(unanswered.stderr.contains("--yes"), "{}", unanswered.stderr);
+    let declined = run(with("forget", &[&b0]), "n\n").fails(1);
+    assert_eq!(declined.error_code(), "refused");
+    let unanswered = run(with("forget", &[&b0]), "").fails(1);
+    assert_has(&unanswered.stderr, "--yes");
     assert_eq!(
         s(&["--json", "fingerprints", "list"], "").ok().json()["fingerprints"]
             .as_array()
@@ -418,67 +393,31 @@ fn fingerprints_verify_unverify_label_forget() {
             .len(),
         2
     );
-    let forgotten = run(
-        with("forget", &["--yes"])
-            .into_iter()
-            .chain([b0.clone()])
-            .collect(),
-        "",
-    )
-    .ok()
-    .json();
+    let forgotten = run(with("forget", &["--yes", &b0]), "").ok().json();
     assert_eq!(forgotten["command"], "fingerprints forget");
     assert_eq!(forgotten["fingerprint"]["fingerprint"], b0.as_str());
-    let confirmed = run(
-        with("forget", &[])
-            .into_iter()
-            .chain([b1.clone()])
-            .collect(),
-        "y\n",
-    )
-    .ok()
-    .json();
+    let confirmed = run(with("forget", &[&b1]), "y\n").ok().json();
     assert_eq!(confirmed["changed"], true);
     let list = s(&["--json", "fingerprints", "list", "--contact", BOB], "")
         .ok()
         .json();
     assert_eq!(list["fingerprints"], Value::Array(Vec::new()));
     let none = s(&["fingerprints", "list"], "").ok();
-    assert!(
-        none.stdout.contains("No contact fingerprints"),
-        "{}",
-        none.stdout
-    );
+    assert_has(&none.stdout, "No contact fingerprints");
 }
 
 #[test]
 fn libotr_export_reads_back_into_a_second_store() {
-    let dir = TempDir::new("libotr");
-    let store = dir.join("store");
-    let fingerprint = generate(&store);
+    let (dir, store, fingerprint) = fresh_store("libotr");
     observe_bob(&store);
     let tag = show(&store, "")["accounts"][0]["instance_tag"]
         .as_str()
         .unwrap()
         .to_owned();
     let out = dir.join("otr");
-    let exported = at(
-        &store,
-        &[
-            "--json",
-            "key",
-            "export",
-            "--account",
-            ALICE,
-            "--format",
-            "libotr",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        "",
-    )
-    .ok()
-    .json();
+    let exported = key_export(&store, &["--json"], "libotr", &out, &[], "")
+        .ok()
+        .json();
     assert_eq!(exported["format"], "libotr");
     assert_eq!(exported["client"], "profanity");
     assert_eq!(exported["instance_tag_included"], false);
@@ -494,37 +433,14 @@ fn libotr_export_reads_back_into_a_second_store() {
             .contains(&tag)
     );
     // Existing files are not overwritten without --force.
-    let again = at(
+    let again = key_export(&store, &[], "libotr", &out, &["--with-instance-tag"], "").fails(1);
+    assert_has(&again.stderr, "--force");
+    key_export(
         &store,
-        &[
-            "key",
-            "export",
-            "--account",
-            ALICE,
-            "--format",
-            "libotr",
-            "--out",
-            out.to_str().unwrap(),
-            "--with-instance-tag",
-        ],
-        "",
-    )
-    .fails(1);
-    assert!(again.stderr.contains("--force"), "{}", again.stderr);
-    at(
-        &store,
-        &[
-            "key",
-            "export",
-            "--account",
-            ALICE,
-            "--format",
-            "libotr",
-            "--out",
-            out.to_str().unwrap(),
-            "--with-instance-tag",
-            "--force",
-        ],
+        &[],
+        "libotr",
+        &out,
+        &["--with-instance-tag", "--force"],
         "",
     )
     .ok();
@@ -535,19 +451,9 @@ fn libotr_export_reads_back_into_a_second_store() {
     );
 
     let second = dir.join("second");
-    let imported = at(
-        &second,
-        &[
-            "--no-passphrase",
-            "--json",
-            "key",
-            "import",
-            out.to_str().unwrap(),
-        ],
-        "",
-    )
-    .ok()
-    .json();
+    let imported = key_import(&second, &["--no-passphrase", "--json"], &out, "")
+        .ok()
+        .json();
     assert_eq!(imported["command"], "key import");
     assert_eq!(imported["sources"][0]["kind"], "directory");
     assert_eq!(
@@ -571,7 +477,7 @@ fn libotr_export_reads_back_into_a_second_store() {
         .map(|name| out.join(name).to_str().unwrap().to_owned())
         .collect();
     let words = at(&second, &["key", "import", &files[0], &files[1]], "").ok();
-    assert!(words.stdout.contains("nothing new"), "{}", words.stdout);
+    assert_has(&words.stdout, "nothing new");
 }
 
 #[test]
@@ -583,40 +489,17 @@ fn import_reports_what_it_skipped_and_refuses_unknown_files() {
     fs::create_dir_all(&files).unwrap();
     fs::copy(&fixture, files.join("otr.private_key")).unwrap();
     let store = dir.join("store");
-    let run = at(
-        &store,
-        &["--no-passphrase", "key", "import", files.to_str().unwrap()],
-        "",
-    )
-    .ok();
-    assert!(
-        run.stdout.contains("Key of user113@example.org (xmpp)"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("Skipped:"), "{}", run.stdout);
-    assert!(run.stdout.contains("resource \"Home\""), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("(new, for this device)"),
-        "{}",
-        run.stdout
-    );
+    let run = key_import(&store, &["--no-passphrase"], &files, "").ok();
+    assert_has(&run.stdout, "Key of user113@example.org (xmpp)");
+    assert_has(&run.stdout, "Skipped:");
+    assert_has(&run.stdout, "resource \"Home\"");
+    assert_has(&run.stdout, "(new, for this device)");
 
     let stray = dir.join("notes.txt");
     fs::write(&stray, "hello").unwrap();
-    let refused = at(
-        &store,
-        &["--json", "key", "import", stray.to_str().unwrap()],
-        "",
-    )
-    .fails(1);
-    assert_eq!(refused.error_json()["error"]["code"], "bad_import");
-    assert!(
-        refused.error_json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("untouched")
-    );
+    let refused = key_import(&store, &["--json"], &stray, "").fails(1);
+    assert_eq!(refused.error_code(), "bad_import");
+    assert!(refused.error_message().contains("untouched"));
 }
 
 #[test]
@@ -625,16 +508,10 @@ fn bundle_round_trip_with_the_instance_tag_only_when_asked() {
     let store = dir.join("store");
     // An encrypted source store: its passphrase comes first on stdin, then
     // the bundle's.
-    let created = at(
+    let created = key_generate(
         &store,
-        &[
-            "--passphrase-stdin",
-            "--json",
-            "key",
-            "generate",
-            "--account",
-            ALICE,
-        ],
+        &["--passphrase-stdin", "--json"],
+        ALICE,
         "store secret\n",
     )
     .ok();
@@ -657,20 +534,12 @@ fn bundle_round_trip_with_the_instance_tag_only_when_asked() {
             .unwrap();
     }
     let bundle = dir.join("alice.padlock");
-    let bundle_path = bundle.to_str().unwrap();
-    let exported = at(
+    let exported = key_export(
         &store,
-        &[
-            "--json",
-            "key",
-            "export",
-            "--account",
-            ALICE,
-            "--format",
-            "padlock",
-            "--out",
-            bundle_path,
-        ],
+        &["--json"],
+        "padlock",
+        &bundle,
+        &[],
         "store secret\nbundle secret\n",
     )
     .ok()
@@ -680,29 +549,18 @@ fn bundle_round_trip_with_the_instance_tag_only_when_asked() {
     let text = fs::read_to_string(&bundle).unwrap();
     assert!(text.contains("\"padlock-bundle\""));
     assert!(!text.contains(BOB), "the bundle is encrypted");
-    assert_eq!(
-        fs::metadata(&bundle).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(mode(&bundle), 0o600);
 
     // A wrong bundle passphrase: exit 2, and no store was created.
     let new = dir.join("new");
-    let wrong = at(
-        &new,
-        &["--no-passphrase", "key", "import", bundle_path],
-        "nope\n",
-    )
-    .fails(2);
-    assert!(
-        wrong.stderr.contains("wrong passphrase"),
-        "{}",
-        wrong.stderr
-    );
+    let wrong = key_import(&new, &["--no-passphrase"], &bundle, "nope\n").fails(2);
+    assert_has(&wrong.stderr, "wrong passphrase");
     assert!(!new.join("store.json").exists());
 
-    let imported = at(
+    let imported = key_import(
         &new,
-        &["--no-passphrase", "--json", "key", "import", bundle_path],
+        &["--no-passphrase", "--json"],
+        &bundle,
         "bundle secret\n",
     )
     .ok()
@@ -726,32 +584,20 @@ fn bundle_round_trip_with_the_instance_tag_only_when_asked() {
 
     // With --with-instance-tag the tag travels.
     let tagged = dir.join("tagged.padlock");
-    at(
+    key_export(
         &store,
-        &[
-            "key",
-            "export",
-            "--account",
-            ALICE,
-            "--format",
-            "padlock",
-            "--out",
-            tagged.to_str().unwrap(),
-            "--with-instance-tag",
-        ],
+        &[],
+        "padlock",
+        &tagged,
+        &["--with-instance-tag"],
         "store secret\nbundle secret\n",
     )
     .ok();
     let third = dir.join("third");
-    let imported = at(
+    let imported = key_import(
         &third,
-        &[
-            "--no-passphrase",
-            "--json",
-            "key",
-            "import",
-            tagged.to_str().unwrap(),
-        ],
+        &["--no-passphrase", "--json"],
+        &tagged,
         "bundle secret\n",
     )
     .ok()
@@ -769,9 +615,7 @@ fn bundle_round_trip_with_the_instance_tag_only_when_asked() {
 
 #[test]
 fn passphrase_set_change_remove() {
-    let dir = TempDir::new("passphrase");
-    let store = dir.join("store");
-    let fingerprint = generate(&store);
+    let (_dir, store, fingerprint) = fresh_store("passphrase");
     let file = store.join("store.json");
 
     let set = at(&store, &["--json", "passphrase", "set"], "first\n")
@@ -791,13 +635,9 @@ fn passphrase_set_change_remove() {
 
     // Wrong passphrase: exit 2, a clear message, the file unchanged.
     let wrong = at(&store, &["key", "show"], "wrong\n").fails(2);
-    assert!(
-        wrong.stderr.contains("wrong passphrase"),
-        "{}",
-        wrong.stderr
-    );
+    assert_has(&wrong.stderr, "wrong passphrase");
     let wrong = at(&store, &["--json", "key", "show"], "wrong\n").fails(2);
-    assert_eq!(wrong.error_json()["error"]["code"], "wrong_passphrase");
+    assert_eq!(wrong.error_code(), "wrong_passphrase");
     assert_eq!(wrong.error_json()["version"], 1);
     assert_eq!(
         show(&store, "first\n")["accounts"][0]["fingerprint"],
@@ -808,11 +648,7 @@ fn passphrase_set_change_remove() {
     assert_eq!(fs::read(&file).unwrap(), encrypted);
     // No passphrase on stdin at all: a clear error, not a hang.
     let missing = at(&store, &["key", "show"], "").fails(1);
-    assert!(
-        missing.stderr.contains("standard input ended"),
-        "{}",
-        missing.stderr
-    );
+    assert_has(&missing.stderr, "standard input ended");
 
     at(&store, &["passphrase", "change"], "first\nsecond\n").ok();
     at(&store, &["key", "show"], "first\n").fails(2);
@@ -831,11 +667,7 @@ fn passphrase_set_change_remove() {
         fingerprint.as_str()
     );
     let not_encrypted = at(&store, &["passphrase", "change"], "").fails(1);
-    assert!(
-        not_encrypted.stderr.contains("passphrase set"),
-        "{}",
-        not_encrypted.stderr
-    );
+    assert_has(&not_encrypted.stderr, "passphrase set");
 }
 
 #[test]
@@ -843,53 +675,26 @@ fn first_run_asks_once_whether_to_encrypt() {
     let dir = TempDir::new("first-run");
     // Yes, then the passphrase.
     let yes = dir.join("yes");
-    let run = at(
-        &yes,
-        &["key", "generate", "--account", ALICE],
-        "y\nsecret\n",
-    )
-    .ok();
-    assert!(
-        run.stderr.contains("Encrypt your keys with a passphrase?"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        fs::read_to_string(yes.join("store.json"))
-            .unwrap()
-            .contains("ciphertext")
-    );
+    let run = key_generate(&yes, &[], ALICE, "y\nsecret\n").ok();
+    assert_has(&run.stderr, "Encrypt your keys with a passphrase?");
+    assert!(store_file(&yes).contains("ciphertext"));
     show(&yes, "secret\n");
     // No.
     let no = dir.join("no");
-    at(&no, &["key", "generate", "--account", ALICE], "n\n").ok();
-    assert!(
-        fs::read_to_string(no.join("store.json"))
-            .unwrap()
-            .contains("\"contents\"")
-    );
+    key_generate(&no, &[], ALICE, "n\n").ok();
+    assert!(store_file(&no).contains("\"contents\""));
     // Asked only at first run.
-    let run = at(
-        &no,
-        &["key", "generate", "--account", "other@example.org"],
-        "",
-    )
-    .ok();
+    let run = key_generate(&no, &[], "other@example.org", "").ok();
     assert!(!run.stderr.contains("Encrypt"), "{}", run.stderr);
     // No answer: a clear error naming the flags, and no store.
     let silent = dir.join("silent");
-    let run = at(&silent, &["key", "generate", "--account", ALICE], "").fails(1);
-    assert!(run.stderr.contains("--no-passphrase"), "{}", run.stderr);
+    let run = key_generate(&silent, &[], ALICE, "").fails(1);
+    assert_has(&run.stderr, "--no-passphrase");
     assert!(!silent.join("store.json").exists());
     // Commands that only read do not create a store.
     let run = at(&silent, &["--json", "key", "show"], "").fails(1);
-    assert_eq!(run.error_json()["error"]["code"], "no_store");
-    assert!(
-        run.error_json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("padlock key generate")
-    );
+    assert_eq!(run.error_code(), "no_store");
+    assert!(run.error_message().contains("padlock key generate"));
     assert!(!silent.join("store.json").exists());
 }
 
@@ -957,14 +762,10 @@ fn help_of_every_command_exits_zero() {
 #[test]
 fn mistyped_commands_say_what_was_meant() {
     let run = padlock(&["key", "genrate", "--account", ALICE], "").fails(2);
-    assert!(
-        run.stderr.contains("unrecognized subcommand 'genrate'"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("'generate'"), "{}", run.stderr);
+    assert_has(&run.stderr, "unrecognized subcommand 'genrate'");
+    assert_has(&run.stderr, "'generate'");
     let run = padlock(&["fingerprint", "list"], "").fails(2);
-    assert!(run.stderr.contains("'fingerprints'"), "{}", run.stderr);
+    assert_has(&run.stderr, "'fingerprints'");
     let run = padlock(
         &[
             "key",
@@ -979,7 +780,7 @@ fn mistyped_commands_say_what_was_meant() {
         "",
     )
     .fails(2);
-    assert!(run.stderr.contains("libotr"), "{}", run.stderr);
+    assert_has(&run.stderr, "libotr");
     let dir = TempDir::new("bad-jid");
     let run = at(
         dir.path(),
@@ -993,27 +794,21 @@ fn mistyped_commands_say_what_was_meant() {
         "",
     )
     .fails(1);
-    assert!(run.stderr.contains("bare address"), "{}", run.stderr);
+    assert_has(&run.stderr, "bare address");
 }
 
 #[test]
 fn the_demo_still_runs() {
     let run = padlock(&["demo", "--seed", "7"], "").ok();
-    assert!(
-        run.stdout.contains("That is the whole flow"),
-        "{}",
-        run.stdout
-    );
+    assert_has(&run.stdout, "That is the whole flow");
 }
 
 #[test]
 fn a_store_in_use_is_reported_with_exit_code_3() {
-    let dir = TempDir::new("busy");
-    let store = dir.join("store");
-    generate(&store);
+    let (_dir, store, _) = fresh_store("busy");
     let held = Store::open(&store, None).unwrap();
     let run = at(&store, &["--json", "key", "show"], "").fails(3);
-    assert_eq!(run.error_json()["error"]["code"], "busy");
+    assert_eq!(run.error_code(), "busy");
     drop(held);
     show(&store, "");
 }

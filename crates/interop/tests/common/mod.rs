@@ -276,3 +276,198 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 pub fn field<'a>(event: &'a Value, key: &str) -> &'a str {
     event[key].as_str().unwrap_or_default()
 }
+
+/// One `#[test]` per entry, each calling the scenario `$case` with the
+/// test's own name first and then its arguments.
+#[allow(unused_macros, reason = "not every test file has such cases")]
+macro_rules! cases {
+    ($case:ident { $($name:ident($($arg:expr),* $(,)?);)* }) => {
+        $(
+            #[test]
+            fn $name() {
+                $case(stringify!($name) $(, $arg)*);
+            }
+        )*
+    };
+}
+#[allow(unused_imports, reason = "not every test file has such cases")]
+pub(crate) use cases;
+
+/// The implementation "bob" runs, as the scenarios both test files share
+/// need it: its program, the version it settles on with Padlock, and how its
+/// fragments begin.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    pub kind: Impl,
+    pub version: &'static str,
+    pub fragment: &'static str,
+}
+
+pub const LIBOTR: Peer = Peer {
+    kind: Impl::Libotr,
+    version: "3",
+    fragment: "?OTR|",
+};
+
+pub const POTR: Peer = Peer {
+    kind: Impl::Potr,
+    version: "2",
+    fragment: "?OTR,",
+};
+
+impl Peer {
+    /// `secure_pair` with this implementation's default policy and version.
+    pub fn secure(self, test: &str, starter: &str) -> Net {
+        secure_pair(test, self.kind, None, starter, self.version)
+    }
+}
+
+/// Both sides' `status` towards each other is `msgstate` with `trust`.
+#[track_caller]
+pub fn assert_both_status(net: &mut Net, msgstate: &str, trust: &str) {
+    let want = (msgstate.to_owned(), trust.to_owned());
+    assert_eq!(status(net, "alice", "bob"), want);
+    assert_eq!(status(net, "bob", "alice"), want);
+}
+
+/// Both sides' `status` towards each other is "encrypted" (whatever the
+/// trust).
+#[track_caller]
+pub fn assert_both_encrypted(net: &mut Net) {
+    assert_eq!(status(net, "alice", "bob").0, "encrypted");
+    assert_eq!(status(net, "bob", "alice").0, "encrypted");
+}
+
+/// Messages flow both ways: alice sends `to_bob`, bob sends `to_alice`.
+pub fn send_both_ways(net: &mut Net, to_bob: &str, to_alice: &str) {
+    send_private(net, "alice", "bob", to_bob);
+    send_private(net, "bob", "alice", to_alice);
+}
+
+/// Padlock's plaintext carries the whitespace tag; the peer starts an AKE
+/// from it and shows the text once, untagged.
+pub fn whitespace_tag_case(test: &str, peer: Peer) {
+    let mut net = pair(test, peer.kind, None);
+    let round = net.cmd("alice", "send bob plain hello");
+    let shown = round.messages("bob");
+    assert_eq!(shown.len(), 1);
+    assert_eq!(
+        shown[0]["text"], "plain hello",
+        "the whitespace tag is stripped"
+    );
+    assert_eq!(shown[0]["encrypted"], false);
+    assert_gone_secure(&net, &round, peer.version);
+}
+
+/// With `mms 300` on both sides the AKE messages themselves are fragmented;
+/// `starter` queries, and messages flow afterwards.
+pub fn ake_with_fragments_case(test: &str, peer: Peer, starter: &str) {
+    let mut net = pair(test, peer.kind, None);
+    net.cmd("alice", "mms 300");
+    net.cmd("bob", "mms 300");
+    let round = net.cmd(starter, &format!("query {}", other(starter)));
+    assert_gone_secure(&net, &round, peer.version);
+    for name in ["alice", "bob"] {
+        assert!(
+            round.wires(name).iter().all(|w| w.len() <= 300),
+            "{name} respected mms 300"
+        );
+        assert!(
+            round
+                .wires(name)
+                .iter()
+                .any(|w| w.starts_with(peer.fragment)),
+            "{name} fragmented its AKE messages"
+        );
+    }
+    send_both_ways(&mut net, "small pieces", "small pieces back");
+}
+
+/// A secure pair; `from` sends a fragmented 3000-byte message to `to`, who
+/// replies. Returns the number of fragments.
+pub fn fragmented_case(test: &str, peer: Peer, from: &str, to: &str) -> usize {
+    let mut net = peer.secure(test, "alice");
+    let n = send_fragmented(&mut net, from, to, peer.fragment);
+    send_private(&mut net, to, from, "got it");
+    n
+}
+
+/// A successful SMP run started by `asker` (with `question` if any): both
+/// see success, both trust via SMP, and the session goes on. Returns (asker's
+/// smp events, responder's smp events).
+pub fn smp_success_case(
+    test: &str,
+    peer: Peer,
+    asker: &str,
+    question: Option<&str>,
+) -> (Vec<String>, Vec<String>) {
+    let mut net = peer.secure(test, "alice");
+    let responder = other(asker);
+    let (a, r) = smp(
+        &mut net,
+        asker,
+        responder,
+        question,
+        "the secret",
+        "the secret",
+    );
+    assert!(a.contains(&"success".to_owned()), "asker {asker} saw {a:?}");
+    assert!(
+        r.contains(&"success".to_owned()),
+        "responder {responder} saw {r:?}"
+    );
+    assert_both_status(&mut net, "encrypted", "smp");
+    // The session goes on after SMP.
+    send_both_ways(&mut net, "verified", "verified too");
+    (a, r)
+}
+
+/// `ender` ends a private conversation: it is back to plaintext, the other
+/// side is finished and sends nothing into it; ending again sends nothing,
+/// and a fresh AKE works. With `ender_hears_no_error`, nothing answers the
+/// disconnect either.
+pub fn end_case(test: &str, peer: Peer, ender: &str, ender_hears_no_error: bool) {
+    let mut net = peer.secure(test, "alice");
+    send_private(&mut net, "alice", "bob", "before the end");
+    let left = other(ender);
+    let round = net.cmd(ender, &format!("end {left}"));
+    assert!(
+        round.has(ender, "gone_insecure", &[("state", "plaintext")]),
+        "{ender} is back to plaintext"
+    );
+    assert!(
+        round.has(left, "gone_insecure", &[("state", "finished")]),
+        "{left} learns that {ender} ended"
+    );
+    if ender_hears_no_error {
+        assert!(
+            round.msg_events(ender).is_empty(),
+            "no error answers the disconnect: {:?}",
+            round.msg_events(ender)
+        );
+    }
+    assert_eq!(status(&mut net, ender, left).0, "plaintext");
+    assert_eq!(status(&mut net, left, ender).0, "finished");
+    // Sending into a finished conversation sends nothing.
+    let round = net.cmd(left, &format!("send {ender} into the void"));
+    assert!(
+        round.has(left, "msg_event", &[("event", "connection_ended")]),
+        "{:?}",
+        round.msg_events(left)
+    );
+    assert!(
+        round.wires(left).is_empty(),
+        "nothing leaves {left}: {:?}",
+        round.wires(left)
+    );
+    assert!(round.messages(ender).is_empty());
+    // Ending the finished conversation too, then a fresh AKE works.
+    let round = net.cmd(left, &format!("end {ender}"));
+    assert!(
+        round.wires(left).is_empty(),
+        "ending a finished conversation sends nothing"
+    );
+    let round = net.cmd(left, &format!("query {ender}"));
+    assert_gone_secure(&net, &round, peer.version);
+    send_private(&mut net, left, ender, "again");
+}
