@@ -67,7 +67,6 @@ pub struct Client<S> {
     store: S,
     /// The wall clock at `base`, for the store's timestamps.
     base: (Instant, u64),
-    contact_policies: BTreeMap<String, Policy>,
     roster: BTreeSet<String>,
     /// Online resources per contact, most recently seen last.
     online: BTreeMap<String, Vec<String>>,
@@ -190,7 +189,6 @@ impl<S: KeyStore> Client<S> {
             otr,
             store,
             base: (now, unix_now),
-            contact_policies: BTreeMap::new(),
             roster: BTreeSet::new(),
             online: BTreeMap::new(),
             conversations: BTreeMap::new(),
@@ -291,11 +289,10 @@ impl<S: KeyStore> Client<S> {
     }
 
     /// The policy in force for `contact`: the contact's own, else the
-    /// account's (from the store), else the global one.
+    /// account's (both from the store), else the global one.
     pub fn effective_policy(&self, contact: &str) -> Policy {
-        self.contact_policies
-            .get(contact)
-            .copied()
+        self.store
+            .contact_policy(&self.config.account, contact)
             .or_else(|| {
                 self.store
                     .account(&self.config.account)
@@ -908,10 +905,12 @@ impl<S: KeyStore> Client<S> {
                 (None, format!("Policy of {}", self.config.account.name))
             }
             PolicyScope::Contact(contact) => {
-                match policy {
-                    Some(policy) => self.contact_policies.insert(contact.clone(), policy),
-                    None => self.contact_policies.remove(&contact),
-                };
+                if let Err(error) =
+                    self.store
+                        .set_contact_policy(&self.config.account, &contact, policy)
+                {
+                    return self.refuse(Some(&contact), Refusal::Store, error.to_string());
+                }
                 let what = format!("Policy for {contact}");
                 (Some(contact), what)
             }

@@ -15,8 +15,11 @@ use padlock_core::{
     PrivacyState, Refusal, SmpProgress, TransportAction, TransportEvent, UiEvent,
 };
 use padlock_otr::{Fingerprint, Policy};
-use padlock_store::{KeyStore, Trust};
-use sim::{ALICE, ALICE_FULL, BOB, BOB_FULL, Sim, Who, shown, state_lines, states};
+use padlock_store::{AccountId, KeyStore, Trust};
+use padlock_test_support::seeded;
+use sim::{
+    ALICE, ALICE_FULL, BOB, BOB_FULL, Sim, Who, client_with_store, shown, state_lines, states,
+};
 
 fn key_warnings(events: &[UiEvent]) -> Vec<KeyWarningLevel> {
     events
@@ -528,6 +531,24 @@ fn policy_most_specific_wins() {
         sim.alice.effective_policy("carol@example.org"),
         Policy::ALWAYS
     );
+    // The contact's policy is kept in the store: a new client over the same
+    // store (a restart) still has it.
+    let account = AccountId::new(ALICE, "xmpp");
+    assert_eq!(
+        sim.alice.store().contact_policy(&account, BOB),
+        Some(Policy::OPPORTUNISTIC)
+    );
+    let restarted = client_with_store(
+        ALICE,
+        &mut seeded(7, "restart"),
+        &sim.clock,
+        sim.alice.store().clone(),
+    );
+    assert_eq!(restarted.effective_policy(BOB), Policy::OPPORTUNISTIC);
+    assert_eq!(
+        restarted.effective_policy("carol@example.org"),
+        Policy::ALWAYS
+    );
     let events = sim.events(Who::Alice);
     assert!(events.iter().any(
         |e| matches!(e, UiEvent::Notice { line, .. } if line.contains("in force: opportunistic"))
@@ -540,6 +561,7 @@ fn policy_most_specific_wins() {
         },
     );
     assert_eq!(sim.alice.effective_policy(BOB), Policy::ALWAYS);
+    assert_eq!(sim.alice.store().contact_policy(&account, BOB), None);
     sim.command(
         Who::Alice,
         Command::SetPolicy {

@@ -5,7 +5,7 @@
 //! instance tags, keys validated as DSA keys, no duplicates), and any fault
 //! is a [`StoreError::Corrupt`] naming the file and the field.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -64,7 +64,21 @@ struct EncryptionV1 {
 #[derive(Serialize, Deserialize, Default)]
 struct ContentsV1 {
     accounts: Vec<AccountV1>,
-    contacts: Vec<ContactV1>,
+    contacts: Vec<StoreContactV1>,
+}
+
+/// One contact in the store file: its fingerprints (possibly none, when
+/// only a policy is kept) and its own policy. `policy` came after the first
+/// version 1 files: absent (as in those) or `null` inherits; older readers
+/// ignore it.
+#[derive(Serialize, Deserialize)]
+struct StoreContactV1 {
+    account: String,
+    protocol: String,
+    contact: String,
+    fingerprints: Vec<FingerprintV1>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    policy: Option<PolicyV1>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -111,7 +125,8 @@ enum PolicyV1 {
     Bits(u32),
 }
 
-/// One contact's fingerprints. Shared by the store file and the bundle.
+/// One contact's fingerprints, in a bundle (the store file's contacts are
+/// [`StoreContactV1`], which also carry a policy).
 #[derive(Serialize, Deserialize)]
 pub(crate) struct ContactV1 {
     pub(crate) account: String,
@@ -450,16 +465,28 @@ fn contents_from_state(state: &State) -> ContentsV1 {
             policy: account.policy.map(policy_v1),
         })
         .collect();
-    let contacts = state
-        .contacts
-        .iter()
-        .flat_map(|(account, contacts)| {
-            contacts.iter().map(move |(contact, records)| ContactV1 {
-                account: account.name.clone(),
-                protocol: account.protocol.clone(),
-                contact: contact.clone(),
-                fingerprints: records.iter().map(FingerprintV1::from_record).collect(),
-            })
+    // Each (account, contact) with fingerprints, a policy or both, in the
+    // order of `state.contacts`.
+    type Merged<'a> = BTreeMap<(&'a AccountId, &'a str), (&'a [FingerprintRecord], Option<Policy>)>;
+    let mut merged = Merged::new();
+    for (account, contacts) in &state.contacts {
+        for (contact, records) in contacts {
+            merged.entry((account, contact)).or_default().0 = records;
+        }
+    }
+    for (account, contacts) in &state.contact_policies {
+        for (contact, policy) in contacts {
+            merged.entry((account, contact)).or_default().1 = Some(*policy);
+        }
+    }
+    let contacts = merged
+        .into_iter()
+        .map(|((account, contact), (records, policy))| StoreContactV1 {
+            account: account.name.clone(),
+            protocol: account.protocol.clone(),
+            contact: contact.to_owned(),
+            fingerprints: records.iter().map(FingerprintV1::from_record).collect(),
+            policy: policy.map(policy_v1),
         })
         .collect();
     ContentsV1 { accounts, contacts }
@@ -486,7 +513,7 @@ fn state_from_contents(path: &Path, contents: ContentsV1) -> Result<State, Store
         let policy = account
             .policy
             .as_ref()
-            .map(|policy| read_policy(path, &id, policy))
+            .map(|policy| read_policy(path, &format!("account {id}"), policy))
             .transpose()?;
         let entry = Account {
             id: id.clone(),
@@ -498,6 +525,7 @@ fn state_from_contents(path: &Path, contents: ContentsV1) -> Result<State, Store
             return Err(corrupt(path, format!("account {id} appears twice")));
         }
     }
+    let mut seen = BTreeSet::new();
     for contact in contents.contacts {
         let id = AccountId::new(contact.account, contact.protocol);
         let what = format!("contact {} of {id}", contact.contact);
@@ -518,13 +546,30 @@ fn state_from_contents(path: &Path, contents: ContentsV1) -> Result<State, Store
             }
             records.push(record);
         }
-        if records.is_empty() {
+        let policy = contact
+            .policy
+            .as_ref()
+            .map(|policy| read_policy(path, &what, policy))
+            .transpose()?;
+        if records.is_empty() && policy.is_none() {
             continue;
         }
-        let contacts: &mut BTreeMap<String, Vec<FingerprintRecord>> =
-            state.contacts.entry(id).or_default();
-        if contacts.insert(contact.contact, records).is_some() {
+        if !seen.insert((id.clone(), contact.contact.clone())) {
             return Err(corrupt(path, format!("{what} appears twice")));
+        }
+        if let Some(policy) = policy {
+            state
+                .contact_policies
+                .entry(id.clone())
+                .or_default()
+                .insert(contact.contact.clone(), policy);
+        }
+        if !records.is_empty() {
+            state
+                .contacts
+                .entry(id)
+                .or_default()
+                .insert(contact.contact, records);
         }
     }
     Ok(state)
@@ -548,15 +593,16 @@ pub(crate) fn read_key(
         .map_err(|error| corrupt(path, format!("account {id}: invalid DSA key: {error}")))
 }
 
-fn read_policy(path: &Path, id: &AccountId, policy: &PolicyV1) -> Result<Policy, StoreError> {
+/// `what` names the account or contact in errors.
+fn read_policy(path: &Path, what: &str, policy: &PolicyV1) -> Result<Policy, StoreError> {
     match policy {
         PolicyV1::Preset(name) => name
             .parse()
-            .map_err(|error| corrupt(path, format!("account {id}: {error}"))),
+            .map_err(|error| corrupt(path, format!("{what}: {error}"))),
         PolicyV1::Bits(bits) if bits & !0x7e == 0 => Ok(Policy::from_bits(*bits)),
         PolicyV1::Bits(bits) => Err(corrupt(
             path,
-            format!("account {id}: unknown policy bits {bits:#x}"),
+            format!("{what}: unknown policy bits {bits:#x}"),
         )),
     }
 }

@@ -53,6 +53,19 @@ pub trait KeyStore {
     /// Sets an account's policy; `None` inherits the global one.
     fn set_policy(&mut self, id: &AccountId, policy: Option<Policy>) -> Result<(), StoreError>;
 
+    /// A contact's own policy, `None` if it has none (it inherits the
+    /// account's). Independent of the contact's fingerprints.
+    fn contact_policy(&self, account: &AccountId, contact: &str) -> Option<Policy>;
+
+    /// Sets a contact's own policy; `None` clears it (the contact inherits
+    /// the account's). Forgetting the contact's keys keeps it.
+    fn set_contact_policy(
+        &mut self,
+        account: &AccountId,
+        contact: &str,
+        policy: Option<Policy>,
+    ) -> Result<(), StoreError>;
+
     /// Records that `contact` uses `fingerprint` now (an AKE completed) and
     /// says what that means for the user: first contact, a new key (for a
     /// contact never verified, or for one with a verified key), or a known
@@ -177,6 +190,19 @@ macro_rules! impl_key_store {
                 policy: Option<Policy>,
             ) -> Result<(), StoreError> {
                 self.update(|state| state.set_policy(id, policy))
+            }
+
+            fn contact_policy(&self, account: &AccountId, contact: &str) -> Option<Policy> {
+                self.state.contact_policy(account, contact)
+            }
+
+            fn set_contact_policy(
+                &mut self,
+                account: &AccountId,
+                contact: &str,
+                policy: Option<Policy>,
+            ) -> Result<(), StoreError> {
+                self.update(|state| state.set_contact_policy(account, contact, policy))
             }
 
             fn observe(

@@ -4,7 +4,8 @@
 //! the DSA private key, the instance tag and the policy. Per contact of an
 //! account: every fingerprint ever seen, with its trust (unverified,
 //! verified by fingerprint comparison, verified by SMP), when it was
-//! verified, first and last seen, and a label.
+//! verified, first and last seen, and a label; and the contact's own
+//! policy, if it has one.
 //!
 //! The client asks the store about trust at the point of use through the
 //! [`KeyStore`] trait, implemented by the file-backed [`Store`] and the

@@ -25,6 +25,10 @@ pub(crate) struct State {
     pub(crate) accounts: BTreeMap<AccountId, Account>,
     /// Per account, per contact: the fingerprints in the order first seen.
     pub(crate) contacts: BTreeMap<AccountId, BTreeMap<String, Vec<FingerprintRecord>>>,
+    /// Per account, per contact: the contact's own policy, where set. Kept
+    /// apart from the fingerprints: a contact may have a policy before any
+    /// key is seen, and keeps it when its last key is forgotten.
+    pub(crate) contact_policies: BTreeMap<AccountId, BTreeMap<String, Policy>>,
 }
 
 impl State {
@@ -88,6 +92,40 @@ impl State {
     ) -> Result<(), StoreError> {
         check_account(id)?;
         self.account_entry(id).policy = policy;
+        Ok(())
+    }
+
+    pub(crate) fn contact_policy(&self, account: &AccountId, contact: &str) -> Option<Policy> {
+        self.contact_policies
+            .get(account)
+            .and_then(|contacts| contacts.get(contact))
+            .copied()
+    }
+
+    pub(crate) fn set_contact_policy(
+        &mut self,
+        account: &AccountId,
+        contact: &str,
+        policy: Option<Policy>,
+    ) -> Result<(), StoreError> {
+        check_account(account)?;
+        check_name("contact", contact)?;
+        match policy {
+            Some(policy) => {
+                self.contact_policies
+                    .entry(account.clone())
+                    .or_default()
+                    .insert(contact.to_owned(), policy);
+            }
+            None => {
+                if let Some(contacts) = self.contact_policies.get_mut(account) {
+                    contacts.remove(contact);
+                    if contacts.is_empty() {
+                        self.contact_policies.remove(account);
+                    }
+                }
+            }
+        }
         Ok(())
     }
 

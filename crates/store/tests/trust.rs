@@ -385,6 +385,94 @@ fn imported(contact: &str, fingerprint: Fingerprint, trust: Trust) -> ImportedFi
     }
 }
 
+#[test]
+fn contact_policy_set_clear_and_reopen() {
+    let whitespace = Policy::MANUAL.union(Policy::SEND_WHITESPACE_TAG);
+    on_both(|store| {
+        assert_eq!(store.contact_policy(&me(), BOB), None);
+        // A policy needs no fingerprint and no account entry.
+        store
+            .set_contact_policy(&me(), BOB, Some(Policy::ALWAYS))
+            .unwrap();
+        assert_eq!(store.contact_policy(&me(), BOB), Some(Policy::ALWAYS));
+        assert!(store.account(&me()).is_none());
+        assert!(store.contacts(&me()).is_empty());
+        // Per (account, contact).
+        let irc = AccountId::new("alice", "irc");
+        assert_eq!(store.contact_policy(&irc, BOB), None);
+        assert_eq!(store.contact_policy(&me(), "carol@example.org"), None);
+        // Independent of the fingerprints: forgetting the last key keeps it.
+        store.observe(&me(), BOB, fp(1), 10).unwrap();
+        store.forget(&me(), BOB, &fp(1)).unwrap();
+        assert_eq!(store.contact_policy(&me(), BOB), Some(Policy::ALWAYS));
+        // Replaced, cleared, and set for a contact with keys.
+        store
+            .set_contact_policy(&me(), BOB, Some(whitespace))
+            .unwrap();
+        assert_eq!(store.contact_policy(&me(), BOB), Some(whitespace));
+        store.set_contact_policy(&me(), BOB, None).unwrap();
+        assert_eq!(store.contact_policy(&me(), BOB), None);
+        store.set_contact_policy(&me(), BOB, None).unwrap();
+        store
+            .observe(&me(), "carol@example.org", fp(2), 20)
+            .unwrap();
+        store
+            .set_contact_policy(&me(), "carol@example.org", Some(Policy::NEVER))
+            .unwrap();
+        store
+            .set_contact_policy(&irc, "dave", Some(whitespace))
+            .unwrap();
+        // Same validation as the other changes; a refusal changes nothing.
+        assert!(matches!(
+            store.set_contact_policy(&me(), "", Some(Policy::ALWAYS)),
+            Err(StoreError::Invalid { .. })
+        ));
+        assert!(matches!(
+            store.set_contact_policy(&me(), "bad\ncontact", None),
+            Err(StoreError::Invalid { .. })
+        ));
+        assert_eq!(
+            store.contact_policy(&me(), "carol@example.org"),
+            Some(Policy::NEVER)
+        );
+    });
+}
+
+#[test]
+fn contact_policy_persists_in_the_file() {
+    let dir = TempDir::new("contact-policy");
+    let whitespace = Policy::MANUAL.union(Policy::SEND_WHITESPACE_TAG);
+    let mut store = open(&dir);
+    store
+        .set_contact_policy(&me(), BOB, Some(Policy::ALWAYS))
+        .unwrap();
+    store
+        .set_contact_policy(&me(), "dave", Some(whitespace))
+        .unwrap();
+    store.observe(&me(), "dave", fp(3), 30).unwrap();
+    drop(store);
+
+    let text = std::fs::read_to_string(dir.path().join("store.json")).unwrap();
+    assert!(text.contains("\"policy\": \"always\""), "{text}");
+    assert!(
+        text.contains(&format!("\"policy\": {}", whitespace.bits())),
+        "{text}"
+    );
+
+    let mut store = open(&dir);
+    assert_eq!(store.contact_policy(&me(), BOB), Some(Policy::ALWAYS));
+    assert_eq!(store.contact_policy(&me(), "dave"), Some(whitespace));
+    assert_eq!(store.fingerprints(&me(), "dave").len(), 1);
+    store.set_contact_policy(&me(), BOB, None).unwrap();
+    drop(store);
+
+    let store = open(&dir);
+    assert_eq!(store.contact_policy(&me(), BOB), None);
+    assert_eq!(store.contact_policy(&me(), "dave"), Some(whitespace));
+    let text = std::fs::read_to_string(dir.path().join("store.json")).unwrap();
+    assert!(!text.contains(BOB), "{text}");
+}
+
 /// Random operations on both stores, reopening the file store now and then:
 /// same results, same contents, always.
 #[test]
@@ -495,10 +583,17 @@ fn file_store_matches_the_reference_store() {
             }
             _ => {
                 let policy = [None, Some(Policy::MANUAL), Some(Policy::ALWAYS)][next(3) as usize];
-                (
-                    format!("{:?}", memory.set_policy(account, policy)),
-                    format!("{:?}", store.set_policy(account, policy)),
-                )
+                if next(2) == 0 {
+                    (
+                        format!("{:?}", memory.set_policy(account, policy)),
+                        format!("{:?}", store.set_policy(account, policy)),
+                    )
+                } else {
+                    (
+                        format!("{:?}", memory.set_contact_policy(account, contact, policy)),
+                        format!("{:?}", store.set_contact_policy(account, contact, policy)),
+                    )
+                }
             }
         };
         assert_eq!(left, right, "step {step}");

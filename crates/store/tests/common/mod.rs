@@ -107,12 +107,19 @@ pub fn snapshot(store: &impl KeyStore) -> String {
     for extra in ["alice@example.org", "carol@example.org"] {
         ids.push(padlock_store::AccountId::new(extra, "xmpp"));
     }
+    ids.push(padlock_store::AccountId::new("alice", "irc"));
     ids.sort();
     ids.dedup();
     for id in &ids {
         for contact in store.contacts(id) {
             for record in store.fingerprints(id, contact) {
                 out.push_str(&format!("{id} {contact} {record:?}\n"));
+            }
+        }
+        // Contact policies need no fingerprint: ask for the names tests use.
+        for contact in ["bob@example.org", "carol@example.org", "dave"] {
+            if let Some(policy) = store.contact_policy(id, contact) {
+                out.push_str(&format!("{id} {contact} policy {policy:?}\n"));
             }
         }
     }
