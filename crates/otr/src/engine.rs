@@ -40,6 +40,14 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(60);
 /// the same peer, so that two confused clients cannot ping-pong forever.
 pub const AUTOMATIC_REPLY_INTERVAL: Duration = Duration::from_secs(10);
 
+/// Within this long, at most [`QUERY_ANSWERS_PER_INTERVAL`] queries from a
+/// peer that sends no OTR message in between are answered: floods of
+/// queries get bounded replies.
+pub const QUERY_REPEAT_INTERVAL: Duration = Duration::from_secs(2);
+
+/// See [`QUERY_REPEAT_INTERVAL`].
+pub const QUERY_ANSWERS_PER_INTERVAL: u32 = 3;
+
 /// How many session ids a session remembers to recognise a replayed AKE.
 const INSTALLED_SSIDS: usize = 16;
 
@@ -265,6 +273,9 @@ struct Conversation {
     whitespace: Offer,
     held: Vec<Zeroizing<String>>,
     last_automatic_reply: Option<Instant>,
+    /// Queries answered since when, while the peer sent no OTR message
+    /// (see [`QUERY_ANSWERS_PER_INTERVAL`]).
+    answered_queries: Option<(Instant, u32)>,
     /// Instances that took a copy of our current master DH-Commit; each
     /// may take it once, so a replayed DH-Key cannot revive a finished
     /// exchange.
@@ -638,6 +649,7 @@ impl Otr {
                 if let Reassembly::Complete(whole) = reassembler.push(&piece) {
                     match classify(&whole) {
                         Incoming::Encoded(Ok(message)) => {
+                            self.conversation(peer).answered_queries = None;
                             self.handle_encoded(peer, message, now, rng)
                         }
                         Incoming::Encoded(Err(error)) => self.malformed(peer, 0, error.to_string()),
@@ -652,7 +664,10 @@ impl Otr {
             Incoming::Fragment(Err(error)) | Incoming::Encoded(Err(error)) => {
                 self.malformed(peer, 0, error.to_string());
             }
-            Incoming::Encoded(Ok(message)) => self.handle_encoded(peer, message, now, rng),
+            Incoming::Encoded(Ok(message)) => {
+                self.conversation(peer).answered_queries = None;
+                self.handle_encoded(peer, message, now, rng)
+            }
             Incoming::Query(versions) => self.handle_query(peer, versions, now, rng),
             Incoming::Error(text) => {
                 self.event(
@@ -699,6 +714,25 @@ impl Otr {
         let Some(version) = self.best_version(versions) else {
             return;
         };
+        // At most QUERY_ANSWERS_PER_INTERVAL queries are answered within
+        // QUERY_REPEAT_INTERVAL while the peer sends no OTR message: each
+        // answer costs a DH key pair and a message, and a flood of queries
+        // would get a flood of answers. A few repeats are answered (a
+        // commit was lost, the user pressed start again); after the
+        // interval, or once the peer says anything, the count starts over.
+        let conversation = self.conversation(peer);
+        let count = match conversation.answered_queries {
+            Some((since, count))
+                if now.saturating_duration_since(since) < QUERY_REPEAT_INTERVAL =>
+            {
+                if count >= QUERY_ANSWERS_PER_INTERVAL {
+                    return;
+                }
+                (since, count + 1)
+            }
+            _ => (now, 1),
+        };
+        conversation.answered_queries = Some(count);
         self.start_ake(peer, version, now, rng);
     }
 

@@ -76,7 +76,10 @@ pub mod smp;
 pub mod wire;
 
 pub use ake::AkeError;
-pub use engine::{Error, Event, Instance, MessageState, Otr, Output, SecureInfo, UnreadableReason};
+pub use engine::{
+    AUTOMATIC_REPLY_INTERVAL, Error, Event, Instance, MessageState, Otr, Output,
+    QUERY_ANSWERS_PER_INTERVAL, QUERY_REPEAT_INTERVAL, SecureInfo, UnreadableReason,
+};
 pub use instance::InstanceTag;
 pub use keyring::DataError;
 pub use keys::{ExtraSymmetricKey, Ssid};

@@ -326,3 +326,41 @@ fn forgetting_a_peer_sends_nothing_and_starts_over() {
     assert!(secure(&p.a.otr, "bob") && secure(&p.b.otr, "alice"));
     assert!(!p.a.shown.iter().any(|(text, _)| text == "are you there?"));
 }
+
+#[test]
+fn a_flood_of_queries_gets_a_bounded_number_of_answers() {
+    let mut p = Pair::new(Policy::OPPORTUNISTIC);
+    let answers = |otr: &mut Otr| {
+        let mut n = 0;
+        while let Some(output) = otr.poll_output() {
+            if matches!(output, Output::Send { .. }) {
+                n += 1;
+            }
+        }
+        n
+    };
+    for _ in 0..100 {
+        p.a.otr
+            .handle_incoming("mallory", "?OTRv23?", p.now, &mut p.rng);
+    }
+    assert_eq!(
+        answers(&mut p.a.otr),
+        padlock_otr::QUERY_ANSWERS_PER_INTERVAL as usize
+    );
+    // Later, a query is answered again: a lost commit is not fatal.
+    let later = p.now + padlock_otr::QUERY_REPEAT_INTERVAL;
+    for _ in 0..100 {
+        p.a.otr
+            .handle_incoming("mallory", "?OTRv23?", later, &mut p.rng);
+    }
+    assert_eq!(
+        answers(&mut p.a.otr),
+        padlock_otr::QUERY_ANSWERS_PER_INTERVAL as usize
+    );
+    // An honest peer that answers in between is never limited.
+    for _ in 0..5 {
+        p.b.otr.start("alice", p.now).unwrap();
+        p.drive();
+        assert!(secure(&p.a.otr, "bob") && secure(&p.b.otr, "alice"));
+    }
+}

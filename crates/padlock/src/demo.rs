@@ -1,5 +1,13 @@
 //! `padlock demo`: the flow people are taught, between you and a built-in
 //! demo contact, over an in-memory network with the real OTR engine.
+//!
+//! At a terminal it is the terminal UI ([`interactive`]) with Sam, a demo
+//! contact driven by a small script ([`bot`]); with `--script`, or when
+//! standard input or output is not a terminal, it is the text walkthrough
+//! below ([`run`]), which tests and CI read.
+
+mod bot;
+pub(crate) mod interactive;
 
 use std::collections::HashMap;
 use std::io::{self, Write};

@@ -1,15 +1,19 @@
 //! `padlock`: private chats with Off-the-Record encryption.
 //!
-//! `padlock demo` (also what `padlock` alone runs, for now) walks through
-//! the whole OTR flow between you and a built-in demo contact, over an
-//! in-memory network, with the same engine that talks to Pidgin, Adium and
-//! Gajim. `padlock key`, `padlock fingerprints` and `padlock passphrase`
+//! `padlock demo` (also what `padlock` alone runs, for now) opens the
+//! terminal UI with a built-in demo contact, over an in-memory network,
+//! with the same engine that talks to Pidgin, Adium and Gajim; with
+//! `--script` (or without a terminal) it prints the whole OTR flow as a
+//! text walkthrough. `padlock key`, `padlock fingerprints` and `padlock passphrase`
 //! manage your keys and your contacts' trust in the key store (docs/cli.md).
 //! (The terminal UI and the XMPP client come next.)
 
 mod cli;
 mod demo;
+mod tui_bridge;
+mod tui_session;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -26,13 +30,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Walk through a private chat with a built-in demo contact: keys,
-    /// the padlock, verification with a shared secret, and a key change.
-    /// Needs no server.
+    /// Chat privately with a built-in demo contact in the terminal UI:
+    /// keys, the padlock, verification with a shared secret, and a key
+    /// change. Needs no server and writes nothing to disk.
     Demo {
         /// Seed for a reproducible run (keys and session ids); random by default.
         #[arg(long)]
         seed: Option<u64>,
+        /// Print the walkthrough as text instead of opening the UI (also
+        /// what happens when standard input or output is not a terminal).
+        #[arg(long)]
+        script: bool,
     },
     #[command(flatten)]
     Store(cli::StoreCommand),
@@ -40,8 +48,19 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Demo { seed: None }) {
-        Command::Demo { seed } => demo::run(seed, &mut std::io::stdout().lock()),
+    let demo = Command::Demo {
+        seed: None,
+        script: false,
+    };
+    let result = match cli.command.unwrap_or(demo) {
+        Command::Demo { seed, script } => {
+            let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+            if script || !terminal {
+                demo::run(seed, &mut std::io::stdout().lock())
+            } else {
+                demo::interactive::run(seed)
+            }
+        }
         Command::Store(command) => return cli::run(&cli.global, command),
     };
     match result {

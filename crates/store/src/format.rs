@@ -17,7 +17,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::crypto::{CryptoError, KdfParams, NONCE_LEN, SALT_LEN, SealingKey};
 use crate::error::StoreError;
-use crate::model::{Account, AccountId, FingerprintRecord, Trust};
+use crate::model::{Account, AccountId, Connection, FingerprintRecord, Trust};
 use crate::passphrase::Passphrase;
 use crate::state::{State, check_account, check_label, check_name};
 
@@ -91,6 +91,47 @@ struct AccountV1 {
     instance_tag: Option<String>,
     #[serde(default)]
     policy: Option<PolicyV1>,
+    /// Came after the first version 1 files: absent there; older readers
+    /// ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    connection: Option<ConnectionV1>,
+}
+
+/// How to reach an account's server (never the password).
+#[derive(Serialize, Deserialize)]
+struct ConnectionV1 {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ca_file: Option<std::path::PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password_command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resource: Option<String>,
+}
+
+impl ConnectionV1 {
+    fn from_connection(connection: &Connection) -> Self {
+        Self {
+            host: connection.host.clone(),
+            port: connection.port,
+            ca_file: connection.ca_file.clone(),
+            password_command: connection.password_command.clone(),
+            resource: connection.resource.clone(),
+        }
+    }
+
+    fn into_connection(self) -> Connection {
+        Connection {
+            host: self.host,
+            port: self.port,
+            ca_file: self.ca_file,
+            password_command: self.password_command,
+            resource: self.resource,
+        }
+    }
 }
 
 /// A DSA key as lowercase hex magnitudes; zeroized on drop. Shared by the
@@ -463,6 +504,10 @@ fn contents_from_state(state: &State) -> ContentsV1 {
             key: account.key.as_deref().map(DsaKeyV1::from_key),
             instance_tag: account.instance_tag.map(|tag| tag.to_string()),
             policy: account.policy.map(policy_v1),
+            connection: account
+                .connection
+                .as_ref()
+                .map(ConnectionV1::from_connection),
         })
         .collect();
     // Each (account, contact) with fingerprints, a policy or both, in the
@@ -494,7 +539,7 @@ fn contents_from_state(state: &State) -> ContentsV1 {
 
 fn state_from_contents(path: &Path, contents: ContentsV1) -> Result<State, StoreError> {
     let mut state = State::default();
-    for account in &contents.accounts {
+    for account in contents.accounts {
         let id = AccountId::new(&account.name, &account.protocol);
         check_account(&id).map_err(|error| corrupt(path, format!("account {id}: {error}")))?;
         let key = account
@@ -520,6 +565,7 @@ fn state_from_contents(path: &Path, contents: ContentsV1) -> Result<State, Store
             key: key.map(Arc::new),
             instance_tag,
             policy,
+            connection: account.connection.map(ConnectionV1::into_connection),
         };
         if state.accounts.insert(id.clone(), entry).is_some() {
             return Err(corrupt(path, format!("account {id} appears twice")));

@@ -69,6 +69,12 @@ pub fn generate_key_in_background(
     generate_with_entropy(getrandom::fill, progress)
 }
 
+/// A CSPRNG seeded from the system's randomness (for a client's OTR
+/// engine): fails at once when the system has none.
+pub fn system_rng() -> Result<ChaCha20Rng, KeyGenError> {
+    seeded_rng(getrandom::fill)
+}
+
 /// A fresh random instance tag from the system's randomness.
 pub fn random_instance_tag() -> Result<InstanceTag, KeyGenError> {
     let mut rng = seeded_rng(getrandom::fill)?;

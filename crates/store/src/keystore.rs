@@ -5,8 +5,8 @@ use padlock_otr::{Fingerprint, InstanceTag, Policy, PrivateKey};
 
 use crate::error::{StoreError, VerifyError};
 use crate::model::{
-    Account, AccountId, FingerprintRecord, ImportOutcome, ImportReport, KeyChange, Trust,
-    VerifyMethod,
+    Account, AccountId, Connection, FingerprintRecord, ImportOutcome, ImportReport, KeyChange,
+    Trust, VerifyMethod,
 };
 use crate::state::State;
 
@@ -52,6 +52,17 @@ pub trait KeyStore {
 
     /// Sets an account's policy; `None` inherits the global one.
     fn set_policy(&mut self, id: &AccountId, policy: Option<Policy>) -> Result<(), StoreError>;
+
+    /// Sets (or with `None` removes) how to reach the account's server.
+    fn set_connection(
+        &mut self,
+        id: &AccountId,
+        connection: Option<Connection>,
+    ) -> Result<(), StoreError>;
+
+    /// Removes an account: its key, instance tag, settings, and every
+    /// contact's fingerprints and policy. `false` if there was none.
+    fn remove_account(&mut self, id: &AccountId) -> Result<bool, StoreError>;
 
     /// A contact's own policy, `None` if it has none (it inherits the
     /// account's). Independent of the contact's fingerprints.
@@ -190,6 +201,18 @@ macro_rules! impl_key_store {
                 policy: Option<Policy>,
             ) -> Result<(), StoreError> {
                 self.update(|state| state.set_policy(id, policy))
+            }
+
+            fn set_connection(
+                &mut self,
+                id: &AccountId,
+                connection: Option<$crate::model::Connection>,
+            ) -> Result<(), StoreError> {
+                self.update(|state| state.set_connection(id, connection))
+            }
+
+            fn remove_account(&mut self, id: &AccountId) -> Result<bool, StoreError> {
+                self.update(|state| state.remove_account(id))
             }
 
             fn contact_policy(&self, account: &AccountId, contact: &str) -> Option<Policy> {

@@ -56,11 +56,11 @@ use std::path::PathBuf;
 pub use crypto::KdfParams;
 pub use error::{KeyGenError, StoreError, VerifyError};
 pub use format::{MAX_FILE_LEN, STORE_FORMAT, STORE_VERSION, open_document, seal_document};
-pub use keygen::{KeyJob, Progress, generate_key_in_background, random_instance_tag};
+pub use keygen::{KeyJob, Progress, generate_key_in_background, random_instance_tag, system_rng};
 pub use keystore::{KeyStore, MemoryStore};
 pub use model::{
-    Account, AccountId, FingerprintRecord, ImportOutcome, ImportReport, ImportedAccount,
-    ImportedFingerprint, KeyChange, Skipped, Trust, VerifyMethod,
+    Account, AccountId, Connection, FingerprintRecord, ImportOutcome, ImportReport,
+    ImportedAccount, ImportedFingerprint, KeyChange, Skipped, Trust, VerifyMethod,
 };
 pub use passphrase::Passphrase;
 pub use state::{MAX_LABEL_LEN, MAX_NAME_LEN};

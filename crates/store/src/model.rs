@@ -138,6 +138,27 @@ pub struct Account {
     pub(crate) key: Option<Arc<PrivateKey>>,
     pub(crate) instance_tag: Option<InstanceTag>,
     pub(crate) policy: Option<Policy>,
+    pub(crate) connection: Option<Connection>,
+}
+
+/// How to reach an account's server and get its password. Never holds the
+/// password itself: the client prompts for it, or runs `password_command`
+/// and reads its first line of output.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Connection {
+    /// The server's host name or address, when it is not found through DNS
+    /// SRV records of the account's domain.
+    pub host: Option<String>,
+    /// The server's port (with `host`; 5222 when absent).
+    pub port: Option<u16>,
+    /// A PEM file of certificate authorities trusted for this server, in
+    /// addition to the system's (for self-hosted servers).
+    pub ca_file: Option<std::path::PathBuf>,
+    /// A command whose first line of output is the password (as `pass show
+    /// xmpp` would print), run with `sh -c`; `None`: ask each time.
+    pub password_command: Option<String>,
+    /// The resource to ask the server for; `None` lets Padlock choose.
+    pub resource: Option<String>,
 }
 
 impl Account {
@@ -147,7 +168,13 @@ impl Account {
             key: None,
             instance_tag: None,
             policy: None,
+            connection: None,
         }
+    }
+
+    /// How to connect, if the account was set up for a server.
+    pub fn connection(&self) -> Option<&Connection> {
+        self.connection.as_ref()
     }
 
     /// Which account.
@@ -183,6 +210,7 @@ impl fmt::Debug for Account {
             .field("fingerprint", &self.fingerprint())
             .field("instance_tag", &self.instance_tag)
             .field("policy", &self.policy)
+            .field("connection", &self.connection)
             .finish()
     }
 }
@@ -195,6 +223,7 @@ impl PartialEq for Account {
                 == other.key.as_ref().map(|key| key.public_key())
             && self.instance_tag == other.instance_tag
             && self.policy == other.policy
+            && self.connection == other.connection
     }
 }
 

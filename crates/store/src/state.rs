@@ -9,8 +9,8 @@ use padlock_otr::{Fingerprint, InstanceTag, Policy, PrivateKey};
 
 use crate::error::{StoreError, VerifyError};
 use crate::model::{
-    Account, AccountId, FingerprintRecord, ImportOutcome, ImportReport, KeyChange, Trust,
-    VerifyMethod,
+    Account, AccountId, Connection, FingerprintRecord, ImportOutcome, ImportReport, KeyChange,
+    Trust, VerifyMethod,
 };
 
 /// Longest accepted label, in bytes.
@@ -93,6 +93,36 @@ impl State {
         check_account(id)?;
         self.account_entry(id).policy = policy;
         Ok(())
+    }
+
+    pub(crate) fn set_connection(
+        &mut self,
+        id: &AccountId,
+        connection: Option<Connection>,
+    ) -> Result<(), StoreError> {
+        check_account(id)?;
+        if let Some(connection) = &connection {
+            for (what, text) in [
+                ("server host", connection.host.as_deref()),
+                ("password command", connection.password_command.as_deref()),
+                ("resource", connection.resource.as_deref()),
+            ] {
+                if let Some(text) = text {
+                    check_name(what, text)?;
+                }
+            }
+        }
+        self.account_entry(id).connection = connection;
+        Ok(())
+    }
+
+    /// Removes an account with its key, contacts' fingerprints and
+    /// policies. `false` if there was no such account.
+    pub(crate) fn remove_account(&mut self, id: &AccountId) -> Result<bool, StoreError> {
+        let existed = self.accounts.remove(id).is_some();
+        let had_contacts = self.contacts.remove(id).is_some();
+        let had_policies = self.contact_policies.remove(id).is_some();
+        Ok(existed || had_contacts || had_policies)
     }
 
     pub(crate) fn contact_policy(&self, account: &AccountId, contact: &str) -> Option<Policy> {

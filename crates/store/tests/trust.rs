@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use padlock_otr::{Fingerprint, Policy};
 use padlock_store::{
-    AccountId, ImportReport, ImportedAccount, ImportedFingerprint, KeyChange, KeyStore,
+    AccountId, Connection, ImportReport, ImportedAccount, ImportedFingerprint, KeyChange, KeyStore,
     MemoryStore, Skipped, StoreError, Trust, VerifyError, VerifyMethod,
 };
 
@@ -612,4 +612,54 @@ fn file_store_matches_the_reference_store() {
             );
         }
     }
+}
+
+#[test]
+fn connection_settings_set_reopen_and_account_removal() {
+    let connection = Connection {
+        host: Some("127.0.0.1".into()),
+        port: Some(5222),
+        ca_file: Some("/etc/padlock/ca.pem".into()),
+        password_command: Some("pass show xmpp".into()),
+        resource: None,
+    };
+    on_both(|store| {
+        store
+            .set_connection(&me(), Some(connection.clone()))
+            .unwrap();
+        assert_eq!(
+            store.account(&me()).and_then(|a| a.connection()),
+            Some(&connection)
+        );
+        // A password command with a line break is refused; nothing changes.
+        let mut bad = connection.clone();
+        bad.password_command = Some("pass show\nxmpp".into());
+        assert!(matches!(
+            store.set_connection(&me(), Some(bad)),
+            Err(StoreError::Invalid { .. })
+        ));
+        assert_eq!(
+            store.account(&me()).and_then(|a| a.connection()),
+            Some(&connection)
+        );
+        // Removing an account takes its contacts and policies along, and
+        // leaves the other accounts alone.
+        store.observe(&me(), BOB, fp(1), 10).unwrap();
+        store
+            .set_contact_policy(&me(), BOB, Some(Policy::ALWAYS))
+            .unwrap();
+        let other = AccountId::new("carol@example.org", "xmpp");
+        store.set_connection(&other, None).unwrap();
+        store.observe(&other, BOB, fp(2), 10).unwrap();
+        assert!(store.remove_account(&me()).unwrap());
+        assert!(!store.remove_account(&me()).unwrap());
+        assert!(store.account(&me()).is_none());
+        assert!(store.fingerprints(&me(), BOB).is_empty());
+        assert_eq!(store.contact_policy(&me(), BOB), None);
+        assert_eq!(store.fingerprints(&other, BOB).len(), 1);
+        // Set again for the reopened comparison.
+        store
+            .set_connection(&me(), Some(connection.clone()))
+            .unwrap();
+    });
 }

@@ -40,6 +40,10 @@
 //!     .collect();
 //! assert_eq!(shown, [("hi".to_owned(), true)]);
 //! ```
+//!
+//! The one exception to simulating: end-to-end tests through a real XMPP
+//! server run a private prosody each ([`prosody::Prosody`]), with its own
+//! CA, port and stanza log.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -50,6 +54,7 @@
 mod clock;
 mod net;
 mod pair;
+pub mod prosody;
 mod rng;
 mod transcript;
 

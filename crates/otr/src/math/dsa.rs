@@ -318,7 +318,9 @@ impl fmt::Debug for PublicKey {
 }
 
 /// A DSA private key: the public key and the secret exponent `x`, which is
-/// zeroized on drop and used only in constant-time arithmetic.
+/// zeroized on drop and used only in constant-time arithmetic. A clone
+/// (for an engine built from a stored key) is wiped on its own drop.
+#[derive(Clone)]
 pub struct PrivateKey {
     public: PublicKey,
     x: QUint,

@@ -29,6 +29,12 @@ pub(crate) enum ErrorCode {
     InvalidInput,
     /// A file to import is damaged or of an unknown kind.
     BadImport,
+    /// The XMPP server refused the account's password. Exit code 4.
+    WrongPassword,
+    /// The XMPP server could not be reached. Exit code 5.
+    Unreachable,
+    /// The XMPP server's certificate could not be verified. Exit code 6.
+    Certificate,
     /// Anything else (I/O, a damaged store, a bug).
     Failed,
 }
@@ -40,6 +46,9 @@ impl ErrorCode {
             Self::WrongPassphrase => "wrong_passphrase",
             Self::Busy => "busy",
             Self::NoStore => "no_store",
+            Self::WrongPassword => "wrong_password",
+            Self::Unreachable => "unreachable",
+            Self::Certificate => "certificate",
             Self::NoAccount => "no_account",
             Self::UnknownFingerprint => "unknown_fingerprint",
             Self::KeyChanged => "key_changed",
@@ -56,6 +65,9 @@ impl ErrorCode {
         match self {
             Self::WrongPassphrase => ExitCode::from(2),
             Self::Busy => ExitCode::from(3),
+            Self::WrongPassword => ExitCode::from(4),
+            Self::Unreachable => ExitCode::from(5),
+            Self::Certificate => ExitCode::from(6),
             _ => ExitCode::FAILURE,
         }
     }

@@ -153,7 +153,7 @@ fn generate(cx: &mut Context, account: &str, replace: bool) -> Result<(), CliErr
 
 /// Generates a key on a worker thread, with a spinner on standard error
 /// (a line at start and end when standard error is not a terminal).
-fn generate_with_progress(id: &AccountId) -> Result<PrivateKey, CliError> {
+pub(crate) fn generate_with_progress(id: &AccountId) -> Result<PrivateKey, CliError> {
     let steps = Arc::new(AtomicU64::new(0));
     let reported = Arc::clone(&steps);
     let mut job = generate_key_in_background(move |progress| {
@@ -190,7 +190,7 @@ fn generate_with_progress(id: &AccountId) -> Result<PrivateKey, CliError> {
     result.map_err(keygen_error)
 }
 
-fn keygen_error(error: KeyGenError) -> CliError {
+pub(crate) fn keygen_error(error: KeyGenError) -> CliError {
     CliError::new(ErrorCode::Failed, error.to_string())
 }
 

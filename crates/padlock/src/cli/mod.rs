@@ -1,4 +1,5 @@
-//! The store commands of `padlock`: `key`, `fingerprints` and `passphrase`.
+//! The commands of `padlock` that use the store: `key`, `fingerprints`,
+//! `passphrase`, `account` and `headless`.
 //!
 //! Each command opens the store (asking for its passphrase if it has one),
 //! does one thing, and prints either words for a person or, with `--json`,
@@ -8,10 +9,12 @@
 //! clap, for a command line it cannot parse), 3 when another Padlock
 //! process holds the store.
 
+mod account;
 mod context;
 mod error;
 mod files;
 mod fingerprints;
+mod headless;
 mod key;
 mod output;
 mod passphrase;
@@ -59,6 +62,61 @@ pub(crate) enum StoreCommand {
     /// Encryption of your keys at rest with a passphrase.
     #[command(subcommand)]
     Passphrase(PassphraseCommand),
+    /// Your XMPP accounts: add (checks the login, generates the key),
+    /// list, remove.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Chat from a script or bot: one JSON command per line on standard
+    /// input, one JSON event per line on standard output (docs/headless.md).
+    Headless {
+        /// The account to log in with (set up by `padlock account add`).
+        #[arg(long, value_name = "JID")]
+        account: String,
+    },
+}
+
+/// `padlock account ...`
+#[derive(Subcommand, Debug)]
+pub(crate) enum AccountCommand {
+    /// Set up an XMPP account: checks that it can log in (unless
+    /// --no-check), generates its key if it has none, and remembers how to
+    /// connect. The password is never stored: give a command that prints
+    /// it, or type it each time.
+    Add {
+        /// The account's bare XMPP address (alice@example.org).
+        #[arg(value_name = "JID")]
+        jid: String,
+        /// The server as HOST or HOST:PORT, when DNS does not point to it.
+        #[arg(long, value_name = "HOST[:PORT]")]
+        server: Option<String>,
+        /// A PEM file of the certificate authority of a self-hosted server
+        /// (trusted in addition to the system's). The certificate is always
+        /// verified.
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<PathBuf>,
+        /// A command that prints the password on its first line, such as
+        /// `pass show xmpp`; run with `sh -c` at every login.
+        #[arg(long, value_name = "COMMAND")]
+        password_command: Option<String>,
+        /// The resource to ask the server for.
+        #[arg(long, value_name = "RESOURCE")]
+        resource: Option<String>,
+        /// Do not log in to check the settings.
+        #[arg(long)]
+        no_check: bool,
+    },
+    /// List the accounts with their fingerprints and servers.
+    List,
+    /// Remove an account with its key and its contacts' trust (asks first
+    /// unless --yes).
+    Remove {
+        /// The account.
+        #[arg(value_name = "JID")]
+        jid: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
 }
 
 /// `padlock key ...`
@@ -232,6 +290,8 @@ pub(crate) fn run(global: &GlobalArgs, command: StoreCommand) -> ExitCode {
         StoreCommand::Key(command) => key::run(&mut context, command),
         StoreCommand::Fingerprints(command) => fingerprints::run(&mut context, command),
         StoreCommand::Passphrase(command) => passphrase::run(&mut context, command),
+        StoreCommand::Account(command) => account::run(&mut context, command),
+        StoreCommand::Headless { account } => headless::run(&mut context, &account),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,112 @@
+//! The terminal UI over a running runtime: the runtime's events go to the
+//! screen, the screen's requests to the runtime. Used by the demo, and by
+//! the UI over a configured XMPP account ([`run_account`]).
+
+use std::io;
+
+use padlock_core::Client;
+use padlock_runtime::{Handle, Request};
+use padlock_store::KeyStore;
+use padlock_tui::app::KeyStatus;
+use padlock_tui::keys::{self, KeyMap};
+use padlock_tui::{App, Effect, Input};
+use rand_chacha::ChaCha20Rng;
+use tokio::sync::mpsc;
+
+use crate::tui_bridge;
+
+/// The key bindings from the user's file (the defaults without one).
+pub(crate) fn keymap() -> io::Result<KeyMap> {
+    match keys::default_path(|name| std::env::var_os(name)) {
+        Some(path) => KeyMap::load(&path).map_err(io::Error::other),
+        None => Ok(KeyMap::default()),
+    }
+}
+
+/// Carries the runtime's events to the screen and the screen's effects to
+/// the runtime until either side ends. Front-end commands (`/demo ...`) go
+/// to `extension`, whose answer is shown as a line.
+pub(crate) async fn forward(
+    mut runtime: Handle,
+    inputs: &mpsc::UnboundedSender<Input>,
+    effects: &mut mpsc::UnboundedReceiver<Effect>,
+    mut extension: impl FnMut(&[String]) -> String,
+) {
+    loop {
+        tokio::select! {
+            event = runtime.events.recv() => match event {
+                Some(event) => {
+                    for input in tui_bridge::inputs(event) {
+                        let _ = inputs.send(input);
+                    }
+                }
+                None => {
+                    let _ = inputs.send(Input::Stopped(None));
+                    return;
+                }
+            },
+            effect = effects.recv() => match effect {
+                Some(Effect::Extension(words)) => {
+                    let _ = inputs.send(Input::Info(extension(&words)));
+                }
+                Some(effect) => {
+                    if let Some(request) = tui_bridge::request(effect) {
+                        let _ = runtime.requests.send(request);
+                    }
+                }
+                // The screen is gone: log out cleanly.
+                None => {
+                    let _ = runtime.requests.send(Request::Quit);
+                    return;
+                }
+            },
+        }
+    }
+}
+
+/// The terminal UI for one account: `client` (with its store and key) over
+/// the transport `connect` makes inside the async runtime (for XMPP:
+/// `|| padlock_xmpp::spawn(settings)`). Returns when the user quit and the
+/// account logged out.
+#[expect(
+    dead_code,
+    reason = "the `padlock` command that opens an account's UI is the CLI's next step"
+)]
+pub(crate) fn run_account<S>(
+    client: Client<S>,
+    connect: impl FnOnce() -> padlock_xmpp::Handle,
+    rng: ChaCha20Rng,
+    keymap: KeyMap,
+) -> io::Result<()>
+where
+    S: KeyStore + Send + 'static,
+{
+    let account = client.account().name.clone();
+    let fingerprint = client.fingerprint();
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    tokio.block_on(async move {
+        let (input_tx, input_rx) = mpsc::unbounded_channel();
+        let (effect_tx, mut effect_rx) = mpsc::unbounded_channel();
+        let mut app = App::new(&account).with_keymap(keymap);
+        app.set_key(KeyStatus::Ready(fingerprint));
+        for contact in client.store().contacts(client.account()) {
+            app.add_contact(contact);
+        }
+        let runtime = padlock_runtime::spawn(client, connect(), rng);
+        let driver = tokio::spawn(async move {
+            forward(runtime, &input_tx, &mut effect_rx, |_| {
+                "That command is for the demo only.".to_owned()
+            })
+            .await;
+        });
+        let result = padlock_tui::run(app, input_rx, effect_tx).await;
+        driver.abort();
+        match result? {
+            None => Ok(()),
+            Some(error) => Err(io::Error::other(error)),
+        }
+    })
+}

@@ -1,0 +1,306 @@
+//! Interop over XMPP with a peer nobody here wrote: python-potr (OTR v2,
+//! as in Gajim) on slixmpp, through prosody, against `padlock headless`.
+//! Also the carbons case: potr adds no XEP-0364 hints, so the server copies
+//! its OTR messages to our other device, which must show one notice and no
+//! garbage.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    reason = "tests: failures are test failures"
+)]
+
+mod support;
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{Device, EVENT_TIMEOUT, Headless, Prosody, TempDir, jid, password_of, server};
+
+const HARNESS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../interop/harness/potr_xmpp_peer.py"
+);
+
+/// The python-potr + slixmpp peer, driven by JSON lines.
+struct Potr {
+    child: Child,
+    stdin: ChildStdin,
+    events: mpsc::Receiver<Value>,
+    seen: Vec<Value>,
+    _dir: TempDir,
+}
+
+impl Potr {
+    fn start(server: &Prosody, user: &str) -> Self {
+        let dir = TempDir::new(&format!("potr-{user}"));
+        let password_file = dir.path().join("password");
+        std::fs::write(&password_file, password_of(user)).unwrap();
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(HARNESS)
+            .args(["--jid", &jid(user)])
+            .arg("--password-file")
+            .arg(&password_file)
+            .args(["--host", "127.0.0.1", "--port", &server.port().to_string()])
+            .arg("--ca-file")
+            .arg(server.ca_file())
+            .arg("--key-file")
+            .arg(dir.path().join("potr.key"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, events) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let Ok(value) = serde_json::from_str::<Value>(&line) else {
+                    eprintln!("potr peer said: {line}");
+                    continue;
+                };
+                if sender.send(value).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut potr = Self {
+            child,
+            stdin,
+            events,
+            seen: Vec::new(),
+            _dir: dir,
+        };
+        potr.expect("online", |e| e["event"] == "online");
+        potr
+    }
+
+    fn cmd(&mut self, cmd: &str, fields: Value) {
+        let mut command = fields;
+        command["cmd"] = json!(cmd);
+        writeln!(self.stdin, "{command}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn expect(&mut self, what: &str, pick: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + EVENT_TIMEOUT;
+        loop {
+            match self
+                .events
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(event) => {
+                    self.seen.push(event.clone());
+                    if pick(&event) {
+                        return event;
+                    }
+                }
+                Err(_) => panic!(
+                    "potr: no {what}; seen:\n{}",
+                    self.seen
+                        .iter()
+                        .map(Value::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Potr {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "{}", json!({"cmd": "quit"}));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn resource_of(h: &mut Headless, contact: &str) -> String {
+    let event = h.expect(&format!("{contact} online"), |e| {
+        e["event"] == "presence" && e["contact"] == contact && e["available"] == true
+    });
+    event["resource"].as_str().unwrap().to_owned()
+}
+
+fn potr_sees(potr: &mut Potr, full: &str) {
+    potr.expect("alice's presence", |e| {
+        e["event"] == "presence" && e["from"] == full && e["available"] == true
+    });
+}
+
+#[test]
+fn padlock_starts_messages_and_smp_both_ways_with_python_potr() {
+    let server = server(&["alice", "bob"]);
+    let alice_dev = Device::with_resource(&server, "alice", Some("desk"));
+    let alice_jid = alice_dev.jid();
+    let alice_full = format!("{alice_jid}/desk");
+    let bob_jid = jid("bob");
+    let mut potr = Potr::start(&server, "bob");
+    let mut alice = alice_dev.start();
+    resource_of(&mut alice, &bob_jid);
+    potr_sees(&mut potr, &alice_full);
+
+    alice.cmd("start", json!({"contact": bob_jid}));
+    let state = alice.expect_state(&bob_jid, "private_unverified");
+    let potr_state = potr.expect("encrypted", |e| {
+        e["event"] == "state" && e["state"] == "encrypted"
+    });
+    assert_eq!(potr_state["from"], alice_full.as_str());
+    assert_eq!(state["fingerprint"].as_str().unwrap().len(), 40);
+
+    alice.cmd("send", json!({"contact": bob_jid, "text": "hello potr"}));
+    let got = potr.expect("message", |e| {
+        e["event"] == "message" && e["text"] == "hello potr"
+    });
+    assert_eq!(got["encrypted"], true);
+    potr.cmd("send", json!({"to": alice_full, "text": "hello padlock"}));
+    let got = alice.expect("message", |e| {
+        e["event"] == "message" && e["text"] == "hello padlock"
+    });
+    assert_eq!(got["encrypted"], true);
+
+    // Padlock asks (shared secret), potr answers.
+    alice.cmd(
+        "smp",
+        json!({"contact": bob_jid, "secret": "correct horse"}),
+    );
+    potr.expect("smp asked", |e| {
+        e["event"] == "smp" && e["result"] == "asked"
+    });
+    potr.cmd(
+        "smp_answer",
+        json!({"to": alice_full, "secret": "correct horse"}),
+    );
+    let state = alice.expect_state(&bob_jid, "private_verified");
+    assert_eq!(state["trust"], "smp");
+    potr.expect("smp success", |e| {
+        e["event"] == "smp" && e["result"] == "success"
+    });
+
+    // potr asks a question, Padlock answers: potr verified us.
+    potr.cmd(
+        "smp",
+        json!({"to": alice_full, "secret": "Porto", "question": "Which city?"}),
+    );
+    let asked = alice.expect("question", |e| {
+        e["event"] == "smp" && e["progress"] == "question"
+    });
+    assert_eq!(asked["question"], "Which city?");
+    alice.cmd("smp_answer", json!({"contact": bob_jid, "secret": "Porto"}));
+    potr.expect("smp success", |e| {
+        e["event"] == "smp" && e["result"] == "success"
+    });
+    alice.expect("contact verified us", |e| {
+        e["event"] == "smp" && e["progress"] == "contact_verified_us"
+    });
+
+    alice.quit();
+    potr.expect("finished", |e| {
+        e["event"] == "state" && e["state"] == "finished"
+    });
+    for secret in ["hello potr", "hello padlock", "correct horse", "Porto"] {
+        assert!(!server.stanza_log().contains(secret), "server saw {secret}");
+    }
+}
+
+#[test]
+fn python_potr_starts_and_padlock_follows() {
+    let server = server(&["alice", "bob"]);
+    let alice_dev = Device::with_resource(&server, "alice", Some("desk"));
+    let alice_jid = alice_dev.jid();
+    let alice_full = format!("{alice_jid}/desk");
+    let bob_jid = jid("bob");
+    let mut potr = Potr::start(&server, "bob");
+    let mut alice = alice_dev.start();
+    resource_of(&mut alice, &bob_jid);
+    potr_sees(&mut potr, &alice_full);
+
+    potr.cmd("start", json!({"to": alice_full}));
+    alice.expect_state(&bob_jid, "private_unverified");
+    potr.expect("encrypted", |e| {
+        e["event"] == "state" && e["state"] == "encrypted"
+    });
+    potr.cmd("send", json!({"to": alice_full, "text": "potr first"}));
+    let got = alice.expect("message", |e| {
+        e["event"] == "message" && e["text"] == "potr first"
+    });
+    assert_eq!(got["encrypted"], true);
+    alice.cmd(
+        "send",
+        json!({"contact": bob_jid, "text": "padlock second"}),
+    );
+    let got = potr.expect("message", |e| {
+        e["event"] == "message" && e["text"] == "padlock second"
+    });
+    assert_eq!(got["encrypted"], true);
+    alice.quit();
+}
+
+#[test]
+fn our_second_device_shows_one_notice_for_carbon_copies() {
+    let server = server(&["alice", "bob"]);
+    let desk = Device::with_resource(&server, "alice", Some("desk"));
+    let phone = Device::with_resource(&server, "alice", Some("phone"));
+    let alice_jid = desk.jid();
+    let desk_full = format!("{alice_jid}/desk");
+    let bob_jid = jid("bob");
+    let mut potr = Potr::start(&server, "bob");
+    let mut alice_desk = desk.start();
+    let mut alice_phone = phone.start();
+    resource_of(&mut alice_desk, &bob_jid);
+    resource_of(&mut alice_phone, &bob_jid);
+    potr_sees(&mut potr, &desk_full);
+
+    // potr talks OTR with the desk only; it adds no hints, so the server
+    // sends carbon copies to the phone.
+    potr.cmd("start", json!({"to": desk_full}));
+    alice_desk.expect_state(&bob_jid, "private_unverified");
+    potr.expect("encrypted", |e| {
+        e["event"] == "state" && e["state"] == "encrypted"
+    });
+    for i in 0..5 {
+        potr.cmd(
+            "send",
+            json!({"to": desk_full, "text": format!("secret {i}")}),
+        );
+        alice_desk.expect("message", |e| {
+            e["event"] == "message" && e["text"] == format!("secret {i}").as_str()
+        });
+    }
+    let phone_events = alice_phone.drain_for(Duration::from_secs(2));
+    let notices: Vec<&Value> = phone_events
+        .iter()
+        .filter(|e| e["event"] == "notice")
+        .collect();
+    assert_eq!(
+        notices.len(),
+        1,
+        "expected one notice on the phone, got {notices:?}"
+    );
+    assert_eq!(notices[0]["kind"], "for_another_device");
+    assert!(
+        !phone_events.iter().any(|e| e["event"] == "message"),
+        "the phone showed garbage: {phone_events:?}"
+    );
+    // The phone did not start an AKE of its own with potr.
+    assert!(!phone_events.iter().any(|e| e["event"] == "state"
+        && e["contact"] == bob_jid.as_str()
+        && e["state"] != "not_private"));
+    alice_desk.quit();
+    alice_phone.quit();
+}

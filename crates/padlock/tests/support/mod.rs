@@ -1,0 +1,322 @@
+//! Shared by the tests that run `padlock headless` against a real prosody:
+//! devices (a store directory with one account), headless processes read
+//! and written as JSON lines, and waiting for events with a deadline.
+
+#![allow(dead_code, reason = "each test file uses a part")]
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub use padlock_test_support::prosody::Prosody;
+use serde_json::{Value, json};
+
+/// The domain of the test server.
+pub const DOMAIN: &str = "padlock.test";
+
+/// How long any one expected event may take.
+pub const EVENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A fresh directory, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "padlock-xmpp-test-{name}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A server with registered users who are all each other's contacts.
+pub fn server(users: &[&str]) -> Prosody {
+    let server = Prosody::start(DOMAIN).unwrap_or_else(|e| panic!("prosody: {e}"));
+    for user in users {
+        server.register(user, &password_of(user)).unwrap();
+    }
+    for (i, a) in users.iter().enumerate() {
+        for b in &users[i + 1..] {
+            server.make_friends(a, b).unwrap();
+        }
+    }
+    server
+}
+
+pub fn password_of(user: &str) -> String {
+    format!("pw-of-{user}-Ünïcode")
+}
+
+pub fn jid(user: &str) -> String {
+    format!("{user}@{DOMAIN}")
+}
+
+/// Runs the padlock binary to completion.
+pub fn padlock(store: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_padlock"))
+        .arg("--store")
+        .arg(store)
+        .arg("--no-passphrase")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// One device of a user: its own store with the account set up.
+pub struct Device {
+    pub user: String,
+    pub dir: TempDir,
+}
+
+impl Device {
+    /// `padlock account add` with the server's CA and a password command;
+    /// the login is checked and the key generated.
+    pub fn new(server: &Prosody, user: &str) -> Self {
+        Self::with_resource(server, user, None)
+    }
+
+    pub fn with_resource(server: &Prosody, user: &str, resource: Option<&str>) -> Self {
+        let dir = TempDir::new(user);
+        let password_file = dir.path().join("password");
+        std::fs::write(&password_file, format!("{}\n", password_of(user))).unwrap();
+        let server_arg = format!("127.0.0.1:{}", server.port());
+        let command = format!("cat '{}'", password_file.display());
+        let ca = server.ca_file().to_str().unwrap().to_owned();
+        let store = dir.path().join("store");
+        let account = jid(user);
+        let mut args = vec![
+            "account",
+            "add",
+            &account,
+            "--server",
+            &server_arg,
+            "--ca-file",
+            &ca,
+            "--password-command",
+            &command,
+        ];
+        if let Some(resource) = resource {
+            args.extend(["--resource", resource]);
+        }
+        let out = padlock(&store, &args);
+        assert!(
+            out.status.success(),
+            "account add failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self {
+            user: user.to_owned(),
+            dir,
+        }
+    }
+
+    pub fn store(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    pub fn jid(&self) -> String {
+        jid(&self.user)
+    }
+
+    /// Starts `padlock headless` and waits until it is connected.
+    pub fn start(&self) -> Headless {
+        let mut headless = Headless::spawn(&self.store(), &self.jid());
+        headless.expect("connected", |e| e["event"] == "connected");
+        headless
+    }
+}
+
+/// A running `padlock headless`.
+pub struct Headless {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    events: mpsc::Receiver<Value>,
+    /// Every event read so far, in order.
+    pub seen: Vec<Value>,
+    pub account: String,
+}
+
+impl Headless {
+    pub fn spawn(store: &Path, account: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_padlock"))
+            .arg("--store")
+            .arg(store)
+            .args(["headless", "--account", account])
+            .env("RUST_BACKTRACE", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let stdin = child.stdin.take();
+        let (sender, events) = mpsc::channel();
+        let name = account.to_owned();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let value: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("{name}: not JSON ({e}): {line}"));
+                if sender.send(value).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            stdin,
+            events,
+            seen: Vec::new(),
+            account: account.to_owned(),
+        }
+    }
+
+    /// Sends one command.
+    pub fn send(&mut self, command: Value) {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{command}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    pub fn cmd(&mut self, cmd: &str, fields: Value) {
+        let mut command = fields;
+        command["cmd"] = json!(cmd);
+        self.send(command);
+    }
+
+    /// The next event `pick` accepts (others are kept in `seen`).
+    pub fn expect(&mut self, what: &str, pick: impl Fn(&Value) -> bool) -> Value {
+        self.expect_within(what, EVENT_TIMEOUT, pick)
+    }
+
+    pub fn expect_within(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        pick: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(event) => {
+                    self.seen.push(event.clone());
+                    assert_ne!(
+                        event["event"], "stopped",
+                        "{}: stopped while waiting for {what}: {event}",
+                        self.account
+                    );
+                    if pick(&event) {
+                        return event;
+                    }
+                }
+                Err(_) => panic!(
+                    "{}: no {what} within {timeout:?}; seen:\n{}",
+                    self.account,
+                    self.seen
+                        .iter()
+                        .map(Value::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Waits for a state event of `contact`.
+    pub fn expect_state(&mut self, contact: &str, state: &str) -> Value {
+        self.expect(&format!("state {state} of {contact}"), |e| {
+            e["event"] == "state" && e["contact"] == contact && e["state"] == state
+        })
+    }
+
+    /// Everything that arrives within `quiet` (for asserting what did not
+    /// happen).
+    pub fn drain_for(&mut self, quiet: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + quiet;
+        let mut got = Vec::new();
+        while let Ok(event) = self
+            .events
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.seen.push(event.clone());
+            got.push(event);
+        }
+        got
+    }
+
+    /// `quit`, then waits for `stopped` and the exit status.
+    pub fn quit(mut self) {
+        self.cmd("quit", json!({}));
+        let deadline = Instant::now() + EVENT_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(event) if event["event"] == "stopped" => {
+                    assert_eq!(event["error"], Value::Null, "{}: {event}", self.account);
+                    break;
+                }
+                Ok(event) => self.seen.push(event),
+                Err(_) => panic!("{}: did not stop after quit", self.account),
+            }
+        }
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{}: exit {status}", self.account);
+    }
+
+    /// Kills the process without logging out (a crash, a pulled cable).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Headless {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The OTR message stanzas clients sent, from the server's stanza log
+/// (its `RECV:` entries hold each stanza whole, as the client sent it;
+/// what the server delivers has its `<private/>` removed): each element is
+/// one `<message>` whose body starts with `?OTR`.
+pub fn otr_stanzas(log: &str) -> Vec<String> {
+    const START: &str = "RECV: <message";
+    let mut found = Vec::new();
+    let mut rest = log;
+    while let Some(start) = rest.find(START) {
+        let tail = &rest[start + "RECV: ".len()..];
+        let end = tail
+            .find("</message>")
+            .map_or(tail.len(), |i| i + "</message>".len());
+        let stanza = &tail[..end];
+        if stanza.contains("<body>?OTR") {
+            found.push(stanza.to_owned());
+        }
+        rest = &tail[end..];
+    }
+    found
+}
