@@ -397,4 +397,9 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    code = main(sys.argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The stdin reader thread may still be blocked in a read: leave without
+    # the interpreter's shutdown, which would wait for its lock and abort.
+    os._exit(code)

@@ -20,7 +20,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Device, EVENT_TIMEOUT, Headless, Prosody, TempDir, jid, password_of, server};
+use support::{Device, EVENT_TIMEOUT, Prosody, TempDir, jid, online, password_of, server};
 
 const HARNESS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -130,13 +130,6 @@ impl Drop for Potr {
     }
 }
 
-fn resource_of(h: &mut Headless, contact: &str) -> String {
-    let event = h.expect(&format!("{contact} online"), |e| {
-        e["event"] == "presence" && e["contact"] == contact && e["available"] == true
-    });
-    event["resource"].as_str().unwrap().to_owned()
-}
-
 fn potr_sees(potr: &mut Potr, full: &str) {
     potr.expect("alice's presence", |e| {
         e["event"] == "presence" && e["from"] == full && e["available"] == true
@@ -152,7 +145,7 @@ fn padlock_starts_messages_and_smp_both_ways_with_python_potr() {
     let bob_jid = jid("bob");
     let mut potr = Potr::start(&server, "bob");
     let mut alice = alice_dev.start();
-    resource_of(&mut alice, &bob_jid);
+    online(&mut alice, &bob_jid);
     potr_sees(&mut potr, &alice_full);
 
     alice.cmd("start", json!({"contact": bob_jid}));
@@ -227,7 +220,7 @@ fn python_potr_starts_and_padlock_follows() {
     let bob_jid = jid("bob");
     let mut potr = Potr::start(&server, "bob");
     let mut alice = alice_dev.start();
-    resource_of(&mut alice, &bob_jid);
+    online(&mut alice, &bob_jid);
     potr_sees(&mut potr, &alice_full);
 
     potr.cmd("start", json!({"to": alice_full}));
@@ -262,8 +255,8 @@ fn our_second_device_shows_one_notice_for_carbon_copies() {
     let mut potr = Potr::start(&server, "bob");
     let mut alice_desk = desk.start();
     let mut alice_phone = phone.start();
-    resource_of(&mut alice_desk, &bob_jid);
-    resource_of(&mut alice_phone, &bob_jid);
+    online(&mut alice_desk, &bob_jid);
+    online(&mut alice_phone, &bob_jid);
     potr_sees(&mut potr, &desk_full);
 
     // potr talks OTR with the desk only; it adds no hints, so the server

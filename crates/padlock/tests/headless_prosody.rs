@@ -18,19 +18,7 @@ mod support;
 use std::time::Instant;
 
 use serde_json::json;
-use support::{Device, Headless, otr_stanzas, padlock, server};
-
-/// Waits until both sides are online and see each other.
-fn see_each_other(a: &mut Headless, a_dev: &Device, b: &mut Headless, b_dev: &Device) {
-    let b_jid = b_dev.jid();
-    a.expect("presence of b", |e| {
-        e["event"] == "presence" && e["contact"] == b_jid.as_str() && e["available"] == true
-    });
-    let a_jid = a_dev.jid();
-    b.expect("presence of a", |e| {
-        e["event"] == "presence" && e["contact"] == a_jid.as_str() && e["available"] == true
-    });
-}
+use support::{Duo, Headless, duo, otr_stanzas, padlock, server};
 
 fn message_from(h: &mut Headless, contact: &str, text: &str) -> serde_json::Value {
     h.expect(&format!("message {text:?}"), |e| {
@@ -40,14 +28,17 @@ fn message_from(h: &mut Headless, contact: &str, text: &str) -> serde_json::Valu
 
 #[test]
 fn private_chat_both_ways_smp_and_a_clean_server_log() {
-    let server = server(&["alice", "bob"]);
-    let alice_dev = Device::new(&server, "alice");
-    let bob_dev = Device::new(&server, "bob");
-    let (alice_jid, bob_jid) = (alice_dev.jid(), bob_dev.jid());
-    let mut alice = alice_dev.start();
-    let mut bob = bob_dev.start();
+    let Duo {
+        server,
+        alice_dev: _alice_dev,
+        bob_dev: _bob_dev,
+        mut alice,
+        mut bob,
+        alice_jid,
+        bob_jid,
+    } = duo(&[]);
     // The roster came from the server.
-    let roster = alice.expect("roster", |e| e["event"] == "roster");
+    let roster = alice.seen.iter().find(|e| e["event"] == "roster").unwrap();
     assert!(
         roster["contacts"]
             .as_array()
@@ -56,7 +47,6 @@ fn private_chat_both_ways_smp_and_a_clean_server_log() {
             .any(|c| c["contact"] == bob_jid.as_str() && c["subscription"] == "both"),
         "{roster}"
     );
-    see_each_other(&mut alice, &alice_dev, &mut bob, &bob_dev);
 
     // Alice presses the padlock: both private, unverified, locked to the
     // other's full JID. Timed for the closing note.
@@ -172,13 +162,15 @@ fn private_chat_both_ways_smp_and_a_clean_server_log() {
 
 #[test]
 fn bob_starts_and_manual_verification_survives_a_restart() {
-    let server = server(&["alice", "bob"]);
-    let alice_dev = Device::new(&server, "alice");
-    let bob_dev = Device::new(&server, "bob");
-    let (alice_jid, bob_jid) = (alice_dev.jid(), bob_dev.jid());
-    let mut alice = alice_dev.start();
-    let mut bob = bob_dev.start();
-    see_each_other(&mut alice, &alice_dev, &mut bob, &bob_dev);
+    let Duo {
+        server: _server,
+        alice_dev,
+        bob_dev: _bob_dev,
+        mut alice,
+        mut bob,
+        alice_jid,
+        bob_jid,
+    } = duo(&[]);
 
     bob.cmd("start", json!({"contact": alice_jid}));
     let state = alice.expect_state(&bob_jid, "private_unverified");
@@ -225,13 +217,15 @@ fn bob_starts_and_manual_verification_survives_a_restart() {
 
 #[test]
 fn a_verified_contact_with_a_new_key_is_the_loudest_warning() {
-    let server = server(&["alice", "bob"]);
-    let alice_dev = Device::new(&server, "alice");
-    let bob_dev = Device::new(&server, "bob");
-    let (alice_jid, bob_jid) = (alice_dev.jid(), bob_dev.jid());
-    let mut alice = alice_dev.start();
-    let mut bob = bob_dev.start();
-    see_each_other(&mut alice, &alice_dev, &mut bob, &bob_dev);
+    let Duo {
+        server: _server,
+        alice_dev: _alice_dev,
+        bob_dev,
+        mut alice,
+        mut bob,
+        alice_jid,
+        bob_jid,
+    } = duo(&[]);
     alice.cmd("start", json!({"contact": bob_jid}));
     let state = alice.expect_state(&bob_jid, "private_unverified");
     bob.expect_state(&alice_jid, "private_unverified");
@@ -281,13 +275,15 @@ fn a_verified_contact_with_a_new_key_is_the_loudest_warning() {
 
 #[test]
 fn always_holds_messages_until_private_and_never_sends_them_in_plaintext() {
-    let server = server(&["alice", "bob"]);
-    let alice_dev = Device::new(&server, "alice");
-    let bob_dev = Device::new(&server, "bob");
-    let (alice_jid, bob_jid) = (alice_dev.jid(), bob_dev.jid());
-    let mut alice = alice_dev.start();
-    let mut bob = bob_dev.start();
-    see_each_other(&mut alice, &alice_dev, &mut bob, &bob_dev);
+    let Duo {
+        server,
+        alice_dev: _alice_dev,
+        bob_dev: _bob_dev,
+        mut alice,
+        mut bob,
+        alice_jid,
+        bob_jid,
+    } = duo(&[]);
 
     alice.cmd(
         "policy",

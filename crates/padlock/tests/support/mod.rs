@@ -320,3 +320,54 @@ pub fn otr_stanzas(log: &str) -> Vec<String> {
     }
     found
 }
+
+/// Alice and Bob on one server, each with a device and a running
+/// `padlock headless`, online and seeing each other's presence.
+pub struct Duo {
+    pub server: Prosody,
+    pub alice_dev: Device,
+    pub bob_dev: Device,
+    pub alice: Headless,
+    pub bob: Headless,
+    pub alice_jid: String,
+    pub bob_jid: String,
+}
+
+/// A [`Duo`] (`extra` users are registered and befriended too).
+pub fn duo(extra: &[&str]) -> Duo {
+    let mut users = vec!["alice", "bob"];
+    users.extend_from_slice(extra);
+    let server = server(&users);
+    let alice_dev = Device::new(&server, "alice");
+    let bob_dev = Device::new(&server, "bob");
+    let (alice_jid, bob_jid) = (alice_dev.jid(), bob_dev.jid());
+    let mut alice = alice_dev.start();
+    let mut bob = bob_dev.start();
+    online(&mut alice, &bob_jid);
+    online(&mut bob, &alice_jid);
+    Duo {
+        server,
+        alice_dev,
+        bob_dev,
+        alice,
+        bob,
+        alice_jid,
+        bob_jid,
+    }
+}
+
+/// Waits for `contact` to come online; its full JID.
+pub fn online(h: &mut Headless, contact: &str) -> String {
+    let event = h.expect(&format!("{contact} online"), |e| {
+        e["event"] == "presence" && e["contact"] == contact && e["available"] == true
+    });
+    event["resource"].as_str().unwrap().to_owned()
+}
+
+/// `a` presses the padlock; both sides become private, unverified.
+pub fn go_private(a: &mut Headless, b: &mut Headless) {
+    let (a_jid, b_jid) = (a.account.clone(), b.account.clone());
+    a.cmd("start", json!({"contact": b_jid}));
+    a.expect_state(&b_jid, "private_unverified");
+    b.expect_state(&a_jid, "private_unverified");
+}
