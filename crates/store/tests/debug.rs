@@ -62,7 +62,8 @@ fn stores_and_accounts_show_public_ids_only() {
     assert_eq!(
         text,
         "Account { id: alice@example.org (xmpp), fingerprint: Some(Fingerprint(B881C73F 1214F9AD \
-         5E93D94A D14FE6CF 548CF017)), instance_tag: Some(InstanceTag(00abcdef)), policy: None }"
+         5E93D94A D14FE6CF 548CF017)), instance_tag: Some(InstanceTag(00abcdef)), policy: None, \
+         connection: None }"
     );
     assert_no_material(&text, &material);
     assert_no_material(&format!("{account:#?}"), &material);
