@@ -1,12 +1,14 @@
 //! `padlock`: private chats with Off-the-Record encryption.
 //!
-//! `padlock demo` (also what `padlock` alone runs, for now) opens the
-//! terminal UI with a built-in demo contact, over an in-memory network,
-//! with the same engine that talks to Pidgin, Adium and Gajim; with
-//! `--script` (or without a terminal) it prints the whole OTR flow as a
-//! text walkthrough. `padlock key`, `padlock fingerprints` and `padlock passphrase`
-//! manage your keys and your contacts' trust in the key store (docs/cli.md).
-//! (The terminal UI and the XMPP client come next.)
+//! `padlock chat --account JID` opens the terminal UI for an XMPP account
+//! set up with `padlock account add`; `padlock` alone opens it for the
+//! only account set up, and otherwise runs `padlock demo`: the terminal UI
+//! with a built-in demo contact, over an in-memory network, with the same
+//! engine that talks to Pidgin, Adium and Gajim; with `--script` (or
+//! without a terminal) it prints the whole OTR flow as a text walkthrough.
+//! `padlock key`, `padlock fingerprints` and `padlock passphrase` manage
+//! your keys and your contacts' trust in the key store; `padlock headless`
+//! serves scripts and bots (docs/cli.md).
 
 mod cli;
 mod demo;
@@ -48,13 +50,22 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let demo = Command::Demo {
-        seed: None,
-        script: false,
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let command = match cli.command {
+        Some(command) => command,
+        None => {
+            // The only account set up, if there is one; else the demo.
+            if terminal && let Some(code) = cli::run_default(&cli.global) {
+                return code;
+            }
+            Command::Demo {
+                seed: None,
+                script: false,
+            }
+        }
     };
-    let result = match cli.command.unwrap_or(demo) {
+    let result = match command {
         Command::Demo { seed, script } => {
-            let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
             if script || !terminal {
                 demo::run(seed, &mut std::io::stdout().lock())
             } else {

@@ -26,7 +26,7 @@ fn network(output: Output) -> Vec<Input> {
         Output::ConnectFailed { error, retry_in } => vec![Input::Connection(Connection::Offline(
             format!("{error}; trying again in {} s", retry_in.as_secs()),
         ))],
-        Output::Failed(error) => vec![Input::Connection(Connection::Offline(error.to_string()))],
+        Output::Failed(error) => vec![Input::Connection(Connection::Failed(error.to_string()))],
         Output::Roster(entries) => entries.into_iter().map(|e| Input::Contact(e.jid)).collect(),
         Output::RosterChanged(entry) => vec![Input::Contact(entry.jid)],
         Output::SubscriptionRequest { from } => {
@@ -43,5 +43,59 @@ pub(crate) fn request(effect: Effect) -> Option<Request> {
         Effect::Command(command) => Some(Request::Command(command)),
         Effect::Quit => Some(Request::Quit),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::panic, reason = "tests: failures are test failures")]
+    use std::time::Duration;
+
+    use padlock_xmpp::ConnectError;
+
+    use super::*;
+
+    fn connection(output: Output) -> Connection {
+        match inputs(Event::Network(output)).as_slice() {
+            [Input::Connection(connection)] => connection.clone(),
+            other => panic!("expected one connection input, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_connection_state_reaches_the_screen() {
+        assert_eq!(
+            connection(Output::Connecting { attempt: 1 }),
+            Connection::Connecting
+        );
+        assert_eq!(
+            connection(Output::Online {
+                bound_jid: "alice@x/pc".to_owned(),
+                resumed: false,
+            }),
+            Connection::Online("alice@x/pc".to_owned())
+        );
+        assert!(matches!(
+            connection(Output::ConnectionLost {
+                error: None,
+                retry_in: None,
+            }),
+            Connection::Offline(_)
+        ));
+        let refused = || ConnectError::Authentication {
+            jid: "alice@x".to_owned(),
+            condition: "not-authorized".to_owned(),
+        };
+        match connection(Output::ConnectFailed {
+            error: refused(),
+            retry_in: Duration::from_secs(4),
+        }) {
+            Connection::Offline(why) => assert!(why.ends_with("trying again in 4 s"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            connection(Output::Failed(refused())),
+            Connection::Failed(refused().to_string())
+        );
     }
 }

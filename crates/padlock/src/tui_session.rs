@@ -5,10 +5,10 @@
 use std::io;
 
 use padlock_core::Client;
-use padlock_runtime::{Handle, Request};
+use padlock_runtime::{Event, Handle, Request};
 use padlock_store::KeyStore;
-use padlock_tui::app::KeyStatus;
-use padlock_tui::keys::{self, KeyMap};
+use padlock_tui::app::{Connection, KeyStatus};
+use padlock_tui::keys::{self, Binding, KeyMap};
 use padlock_tui::{App, Effect, Input};
 use rand_chacha::ChaCha20Rng;
 use tokio::sync::mpsc;
@@ -35,6 +35,10 @@ pub(crate) async fn forward(
     loop {
         tokio::select! {
             event = runtime.events.recv() => match event {
+                Some(Event::Stopped { error: Some(error) }) => {
+                    hold(error, inputs, effects).await;
+                    return;
+                }
                 Some(event) => {
                     for input in tui_bridge::inputs(event) {
                         let _ = inputs.send(input);
@@ -64,14 +68,33 @@ pub(crate) async fn forward(
     }
 }
 
+/// The runtime stopped on an error (the server refused the login, the
+/// settings cannot work): the screen stays, saying why, until the user
+/// quits, so the reason is read where the user looks.
+async fn hold(
+    error: String,
+    inputs: &mpsc::UnboundedSender<Input>,
+    effects: &mut mpsc::UnboundedReceiver<Effect>,
+) {
+    let _ = inputs.send(Input::Connection(Connection::Failed(error.clone())));
+    let _ = inputs.send(Input::Info(
+        "Padlock stopped and sends nothing more; /quit leaves.".to_owned(),
+    ));
+    while let Some(effect) = effects.recv().await {
+        if matches!(effect, Effect::Quit) {
+            break;
+        }
+        let _ = inputs.send(Input::Info(format!(
+            "Not connected ({error}): nothing was sent. /quit leaves."
+        )));
+    }
+    let _ = inputs.send(Input::Stopped(Some(error)));
+}
+
 /// The terminal UI for one account: `client` (with its store and key) over
 /// the transport `connect` makes inside the async runtime (for XMPP:
 /// `|| padlock_xmpp::spawn(settings)`). Returns when the user quit and the
 /// account logged out.
-#[expect(
-    dead_code,
-    reason = "the `padlock` command that opens an account's UI is the CLI's next step"
-)]
 pub(crate) fn run_account<S>(
     client: Client<S>,
     connect: impl FnOnce() -> padlock_xmpp::Handle,
@@ -90,11 +113,15 @@ where
     tokio.block_on(async move {
         let (input_tx, input_rx) = mpsc::unbounded_channel();
         let (effect_tx, mut effect_rx) = mpsc::unbounded_channel();
+        let (help, quit) = (keymap.label(Binding::Help), keymap.label(Binding::Quit));
         let mut app = App::new(&account).with_keymap(keymap);
         app.set_key(KeyStatus::Ready(fingerprint));
         for contact in client.store().contacts(client.account()) {
             app.add_contact(contact);
         }
+        app.show_info(format!(
+            "You are {account}. Your fingerprint: {fingerprint}. {help}: help, {quit}: quit."
+        ));
         let runtime = padlock_runtime::spawn(client, connect(), rng);
         let driver = tokio::spawn(async move {
             forward(runtime, &input_tx, &mut effect_rx, |_| {

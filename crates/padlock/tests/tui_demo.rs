@@ -10,131 +10,21 @@
     reason = "tests: failures are test failures"
 )]
 
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+mod support;
 
-/// How long one step may take (key generation in a debug build included).
-const DEADLINE: Duration = Duration::from_secs(90);
+use std::process::Command;
 
-/// A tmux server of this test alone, killed when the test ends (even when
-/// it fails).
-struct Tmux {
-    socket: String,
-}
+use support::tmux::{Tmux, reporting_exit};
 
-impl Tmux {
-    /// Starts `command` in a 120x40 terminal.
-    fn start(name: &str, command: &str) -> Self {
-        let tmux = Self {
-            socket: format!("padlock-test-{}-{name}", std::process::id()),
-        };
-        let config = std::env::temp_dir().join(format!("padlock-tui-test-{}", std::process::id()));
-        let run = tmux.run(&[
-            "new-session",
-            "-d",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "-e",
-            &format!("XDG_CONFIG_HOME={}", config.display()),
-            command,
-        ]);
-        assert!(
-            run.status.success(),
-            "tmux could not start (is tmux installed?): {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        tmux
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    /// Keys by tmux name (`F2`, `Enter`, `C-q`).
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys"];
-        args.extend_from_slice(keys);
-        assert!(self.run(&args).status.success());
-    }
-
-    /// Text, typed literally.
-    fn type_text(&self, text: &str) {
-        assert!(self.run(&["send-keys", "-l", text]).status.success());
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p"]).stdout).into_owned()
-    }
-
-    /// Waits until `ready` accepts the screen; fails with the screen after
-    /// the deadline.
-    fn wait(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            let screen = self.screen();
-            if ready(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        self.wait(text, |screen| screen.contains(text))
-    }
-
-    fn wait_status(&self, state: &str) -> String {
-        self.wait(&format!("status bar {state:?}"), |screen| {
-            status_bar(screen).contains(state)
-        })
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let socket = self.run(&["display-message", "-p", "#{socket_path}"]);
-        let _ = self.run(&["kill-server"]);
-        // tmux leaves its socket file behind.
-        let path = String::from_utf8_lossy(&socket.stdout).trim().to_owned();
-        if !path.is_empty() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-/// The last line with text: the status bar.
-fn status_bar(screen: &str) -> &str {
-    screen
-        .lines()
-        .rev()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or("")
-}
-
-/// Runs `padlock demo`, then says how it exited and whether the terminal
-/// is back in canonical mode (raw mode left).
-fn demo_command() -> String {
-    let padlock = env!("CARGO_BIN_EXE_padlock");
-    format!(
-        "sh -c '{padlock} demo; echo EXITED $?; \
-         stty -a | tr \" ;\" \"\\n\\n\" | grep -x -- \"-*icanon\"; sleep 600'"
-    )
+/// A tmux server name of this test alone.
+fn socket(name: &str) -> String {
+    format!("padlock-test-{}-{name}", std::process::id())
 }
 
 #[test]
 fn the_seed_flow_in_a_real_terminal() {
-    let tmux = Tmux::start("seed", &demo_command());
+    let padlock = env!("CARGO_BIN_EXE_padlock");
+    let tmux = Tmux::start(&socket("seed"), &reporting_exit(&format!("{padlock} demo")));
 
     // The key is generated in the background; Sam greets in plaintext.
     tmux.wait_for("Your key is ready");
@@ -156,7 +46,7 @@ fn the_seed_flow_in_a_real_terminal() {
             top.starts_with("┌Contacts")
                 && top.ends_with('┐')
                 && top.chars().count() == width
-                && status_bar(screen).contains("Private, unverified")
+                && support::tmux::status_bar(screen).contains("Private, unverified")
         });
     }
 
@@ -202,19 +92,23 @@ fn the_seed_flow_in_a_real_terminal() {
 
     // Quit: the terminal is restored.
     tmux.keys(&["C-q"]);
-    let screen = tmux.wait_for("EXITED");
-    assert!(screen.contains("EXITED 0"), "{screen}");
-    let mode = tmux.wait("the terminal mode", |screen| {
-        screen.lines().any(|line| line.trim().ends_with("icanon"))
-    });
-    assert!(
-        mode.lines().any(|line| line.trim() == "icanon"),
-        "raw mode was not left:\n{mode}"
+    tmux.assert_exited_and_restored();
+}
+
+#[test]
+fn padlock_alone_without_an_account_is_the_demo_and_says_how_to_add_one() {
+    let padlock = env!("CARGO_BIN_EXE_padlock");
+    let store = std::env::temp_dir().join(format!("padlock-no-store-{}", std::process::id()));
+    let tmux = Tmux::start(
+        &socket("alone"),
+        &reporting_exit(&format!("{padlock} --store {}", store.display())),
     );
-    assert!(
-        !mode.contains("Contacts"),
-        "the alternate screen was not left:\n{mode}"
-    );
+    tmux.wait_for("Welcome to the Padlock demo");
+    tmux.keys(&["C-q"]);
+    tmux.assert_exited_and_restored();
+    let screen = tmux.screen();
+    assert!(screen.contains("padlock account add JID"), "{screen}");
+    assert!(!store.exists(), "no store is created");
 }
 
 #[test]
@@ -232,7 +126,7 @@ fn without_a_terminal_the_demo_is_the_text_walkthrough() {
 fn script_mode_is_the_text_walkthrough_even_at_a_terminal() {
     let padlock = env!("CARGO_BIN_EXE_padlock");
     let tmux = Tmux::start(
-        "script",
+        &socket("script"),
         &format!("sh -c '{padlock} demo --script --seed 5; echo EXITED $?; sleep 600'"),
     );
     let screen = tmux.wait_for("EXITED");

@@ -46,8 +46,11 @@ pub enum Connection {
     Connecting,
     /// Online as this full JID.
     Online(String),
-    /// Offline; why.
+    /// Offline; why (the connection is tried again by itself).
     Offline(String),
+    /// The connection failed for good (the server refused the login, or
+    /// the settings cannot work); why. Nothing is tried again.
+    Failed(String),
 }
 
 /// What happened to a message the user wrote.
@@ -350,9 +353,25 @@ impl App {
         self.key = key;
     }
 
-    /// The connection changed.
+    /// The connection changed: the status bar shows it, and a line says
+    /// so (in the selected chat, else the console). A new attempt after a
+    /// failed one adds no line: the failure said when it comes.
     pub fn set_connection(&mut self, connection: Connection) {
+        if connection == self.connection {
+            return;
+        }
+        let retry = matches!(self.connection, Connection::Offline(_))
+            && connection == Connection::Connecting;
         self.connection = connection;
+        match &self.connection {
+            Connection::Connecting if retry => {}
+            Connection::Connecting | Connection::Online(_) => {
+                self.info(connection_words(&self.connection));
+            }
+            Connection::Offline(_) | Connection::Failed(_) => {
+                self.error(connection_words(&self.connection));
+            }
+        }
     }
 
     /// A line from the front end (in the selected chat, else the console).
@@ -1415,6 +1434,7 @@ pub fn connection_words(connection: &Connection) -> String {
         Connection::Connecting => "Connecting...".to_owned(),
         Connection::Online(jid) => format!("Online as {jid}."),
         Connection::Offline(why) => format!("Offline: {why}"),
+        Connection::Failed(why) => format!("Cannot connect: {why}"),
     }
 }
 

@@ -303,6 +303,19 @@ fn render_status(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 &c.jid
             };
             spans.push(Span::raw(format!(" {with} ")));
+            // A lost connection comes before the hint, which a narrow
+            // terminal cuts off first.
+            let lost = match app.connection() {
+                Connection::Offline(_) => Some("OFFLINE, reconnecting"),
+                Connection::Failed(_) => Some("NOT CONNECTED"),
+                _ => None,
+            };
+            if let Some(lost) = lost {
+                spans.push(Span::styled(
+                    format!("│ {lost} "),
+                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                ));
+            }
             let hint = if let Some(hint) = app.hint() {
                 hint.to_owned()
             } else if c.warning == Some(KeyWarningLevel::NewKeyNeverVerified)
@@ -365,7 +378,7 @@ fn render_status(app: &App, frame: &mut Frame<'_>, area: Rect) {
     };
     let pad = usize::from(area.width).saturating_sub(used + right.chars().count());
     spans.push(Span::raw(" ".repeat(pad)));
-    if let Connection::Offline(_) = app.connection() {
+    if let Connection::Offline(_) | Connection::Failed(_) = app.connection() {
         spans.push(Span::styled(right, Style::new().fg(Color::Red)));
     } else {
         spans.push(Span::raw(right));

@@ -598,3 +598,29 @@ fn key_generation_progress_is_shown() {
             .contains(&fp(0x11).to_string())
     );
 }
+
+#[test]
+fn every_connection_change_is_a_line_and_a_retry_is_not_repeated() {
+    use padlock_tui::app::Connection;
+    let mut app = app_with_sam();
+    app.set_connection(Connection::Online("you@x/term".to_owned()));
+    assert_eq!(last_line(&app), "Online as you@x/term.");
+    app.set_connection(Connection::Offline(
+        "connection lost; reconnecting".to_owned(),
+    ));
+    assert_eq!(last_line(&app), "Offline: connection lost; reconnecting");
+    let count = app.selected().unwrap().lines.len();
+    // The attempt after a loss was announced by the loss.
+    app.set_connection(Connection::Connecting);
+    assert_eq!(app.selected().unwrap().lines.len(), count);
+    // The same state twice is one line.
+    app.set_connection(Connection::Online("you@x/term".to_owned()));
+    app.set_connection(Connection::Online("you@x/term".to_owned()));
+    assert_eq!(app.selected().unwrap().lines.len(), count + 1);
+    app.set_connection(Connection::Failed("wrong password".to_owned()));
+    assert_eq!(last_line(&app), "Cannot connect: wrong password");
+    assert_eq!(
+        app.connection(),
+        &Connection::Failed("wrong password".to_owned())
+    );
+}

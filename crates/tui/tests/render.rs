@@ -221,3 +221,27 @@ fn a_small_terminal_does_not_break_the_layout() {
     let terminal = screen(&app, 40, 10);
     insta::assert_snapshot!("tiny_terminal", terminal.backend());
 }
+
+#[test]
+fn a_lost_connection_shows_in_the_status_bar_of_a_chat() {
+    use padlock_tui::app::Connection;
+    for (connection, words) in [
+        (
+            Connection::Offline("gone".to_owned()),
+            "OFFLINE, reconnecting",
+        ),
+        (Connection::Failed("refused".to_owned()), "NOT CONNECTED"),
+    ] {
+        let mut app = in_state(PrivacyState::PrivateUnverified);
+        app.set_connection(connection);
+        let terminal = screen(&app, 100, 24);
+        let buffer = terminal.backend().buffer();
+        let row: String = (0..100)
+            .map(|x| buffer[(x, 23)].symbol().to_owned())
+            .collect();
+        assert!(row.contains("Private, unverified"), "{row}");
+        let at = row.find(words).unwrap_or_else(|| panic!("{row}"));
+        let x = u16::try_from(row[..at].chars().count()).unwrap();
+        assert_eq!(buffer[(x, 23)].fg, Color::Red, "{row}");
+    }
+}

@@ -7,52 +7,33 @@
 //! module only translates JSON to [`Request`]s and [`Event`]s to JSON).
 
 use std::io::{self, BufRead as _, Write as _};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use padlock_core::{
-    Client, Command, Config, Delivery, KeyWarningLevel, Logging, NoticeKind, PolicyScope,
-    PrivacyState, Refusal, Sensitive, SmpProgress, UiEvent,
+    Command, Delivery, KeyWarningLevel, Logging, NoticeKind, PolicyScope, PrivacyState, Refusal,
+    Sensitive, SmpProgress, UiEvent,
 };
-use padlock_otr::{Fingerprint, Otr, Policy};
+use padlock_otr::{Fingerprint, Policy};
 use padlock_runtime::{ContactSummary, Event, Request};
-use padlock_store::{Account, KeyStore as _, Trust, system_rng};
+use padlock_store::Trust;
 use padlock_xmpp::{ConnectError, Output, RosterEntry, Subscription};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::account::{password, settings};
 use super::context::Context;
 use super::error::{CliError, ErrorCode};
-use super::key::{account_id, keygen_error};
+use super::login::{self, Login};
 
 /// Runs until `quit`, the end of standard input, or a fatal connection
 /// error.
 pub(crate) fn run(cx: &mut Context, account: &str) -> Result<(), CliError> {
-    let id = account_id(account)?;
-    let opened = cx.open_existing()?;
-    let store = opened.store;
-    let entry: &Account = store.account(&id).ok_or_else(|| not_set_up(&id.name))?;
-    let connection = entry
-        .connection()
-        .cloned()
-        .ok_or_else(|| not_set_up(&id.name))?;
-    let (key, tag) = match (entry.key(), entry.instance_tag()) {
-        (Some(key), Some(tag)) => (key.clone(), tag),
-        _ => return Err(not_set_up(&id.name)),
-    };
-    let fingerprint = key.public_key().fingerprint();
-    let password = password(&id.name, &connection)?;
-    let settings = settings(&id.name, &connection, password);
-    let rng = system_rng().map_err(keygen_error)?;
-    let otr = Otr::new(key, tag, Policy::OPPORTUNISTIC);
-    let client = Client::new(
-        Config::new(id.name.clone()),
-        otr,
-        store,
-        Instant::now(),
-        unix_now(),
-    );
+    let Login {
+        jid,
+        fingerprint,
+        client,
+        settings,
+        rng,
+    } = login::prepare(cx.open_existing()?.store, account)?;
 
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -64,7 +45,7 @@ pub(crate) fn run(cx: &mut Context, account: &str) -> Result<(), CliError> {
         let mut out = JsonLines::new();
         out.line(&json!({
             "event": "ready",
-            "account": id.name,
+            "account": jid,
             "fingerprint": fingerprint.to_hex(),
             "fingerprint_human": fingerprint.to_string(),
         }));
@@ -106,19 +87,6 @@ pub(crate) fn run(cx: &mut Context, account: &str) -> Result<(), CliError> {
         None => Ok(()),
         Some(error) => Err(CliError::new(ErrorCode::Failed, error)),
     }
-}
-
-fn not_set_up(jid: &str) -> CliError {
-    CliError::new(
-        ErrorCode::NoAccount,
-        format!("{jid} is not set up to connect; run `padlock account add {jid}` first"),
-    )
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
 }
 
 /// Standard output, one JSON document per line, flushed at once.

@@ -1,5 +1,5 @@
 //! The commands of `padlock` that use the store: `key`, `fingerprints`,
-//! `passphrase`, `account` and `headless`.
+//! `passphrase`, `account`, `chat` and `headless`.
 //!
 //! Each command opens the store (asking for its passphrase if it has one),
 //! does one thing, and prints either words for a person or, with `--json`,
@@ -10,12 +10,14 @@
 //! process holds the store.
 
 mod account;
+mod chat;
 mod context;
 mod error;
 mod files;
 mod fingerprints;
 mod headless;
 mod key;
+mod login;
 mod output;
 mod passphrase;
 mod prompt;
@@ -66,6 +68,13 @@ pub(crate) enum StoreCommand {
     /// list, remove.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Chat in the terminal UI with an account set up by `padlock account
+    /// add` (what `padlock` alone opens when there is exactly one).
+    Chat {
+        /// The account to log in with.
+        #[arg(long, value_name = "JID")]
+        account: String,
+    },
     /// Chat from a script or bot: one JSON command per line on standard
     /// input, one JSON event per line on standard output (docs/headless.md).
     Headless {
@@ -291,6 +300,7 @@ pub(crate) fn run(global: &GlobalArgs, command: StoreCommand) -> ExitCode {
         StoreCommand::Fingerprints(command) => fingerprints::run(&mut context, command),
         StoreCommand::Passphrase(command) => passphrase::run(&mut context, command),
         StoreCommand::Account(command) => account::run(&mut context, command),
+        StoreCommand::Chat { account } => chat::run(&mut context, &account),
         StoreCommand::Headless { account } => headless::run(&mut context, &account),
     });
     match result {
@@ -298,6 +308,21 @@ pub(crate) fn run(global: &GlobalArgs, command: StoreCommand) -> ExitCode {
         Err(error) => {
             report(global.json, &error);
             error.code.exit_code()
+        }
+    }
+}
+
+/// `padlock` alone, at a terminal: the UI for the only account set up to
+/// connect, with its exit status; `None` when there is no such account
+/// (the demo runs instead; standard error says how to add or pick one).
+pub(crate) fn run_default(global: &GlobalArgs) -> Option<ExitCode> {
+    let result = Context::new(global).and_then(|mut context| chat::run_default(&mut context));
+    match result {
+        Ok(true) => Some(ExitCode::SUCCESS),
+        Ok(false) => None,
+        Err(error) => {
+            report(global.json, &error);
+            Some(error.code.exit_code())
         }
     }
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, reason = "each test file uses a part")]
 
+pub mod tmux;
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
