@@ -85,8 +85,8 @@ fn fill(store: &mut Store, keys: [PrivateKey; 2]) {
 }
 
 const EXPECTED: &str = "\
-Account { id: alice (irc), fingerprint: Some(Fingerprint(B881C73F 1214F9AD 5E93D94A D14FE6CF 548CF017)), instance_tag: Some(InstanceTag(00000100)), policy: Some(Policy(ALLOW_V2 | ALLOW_V3 | SEND_WHITESPACE_TAG)) }
-Account { id: alice@example.org (xmpp), fingerprint: Some(Fingerprint(82061E6C 72569E48 64708A53 C0F7083E 2D058006)), instance_tag: Some(InstanceTag(12345678)), policy: Some(Policy(ALLOW_V2 | ALLOW_V3 | REQUIRE_ENCRYPTION | WHITESPACE_START_AKE | ERROR_START_AKE)) }
+Account { id: alice (irc), fingerprint: Some(Fingerprint(B881C73F 1214F9AD 5E93D94A D14FE6CF 548CF017)), instance_tag: Some(InstanceTag(00000100)), policy: Some(Policy(ALLOW_V2 | ALLOW_V3 | SEND_WHITESPACE_TAG)), connection: None }
+Account { id: alice@example.org (xmpp), fingerprint: Some(Fingerprint(82061E6C 72569E48 64708A53 C0F7083E 2D058006)), instance_tag: Some(InstanceTag(12345678)), policy: Some(Policy(ALLOW_V2 | ALLOW_V3 | REQUIRE_ENCRYPTION | WHITESPACE_START_AKE | ERROR_START_AKE)), connection: None }
 alice (irc) dave FingerprintRecord { fingerprint: Fingerprint(D0D0D0D0 D0D0D0D0 D0D0D0D0 D0D0D0D0 D0D0D0D0), trust: Unverified, verified_at: None, first_seen: Some(1700000000), last_seen: Some(1700000000), label: None }
 alice@example.org (xmpp) bob@example.org FingerprintRecord { fingerprint: Fingerprint(B0B0B0B0 B0B0B0B0 B0B0B0B0 B0B0B0B0 B0B0B0B0), trust: VerifiedBySmp, verified_at: Some(1600000100), first_seen: Some(1600000000), last_seen: Some(1600000500), label: None }
 alice@example.org (xmpp) bob@example.org FingerprintRecord { fingerprint: Fingerprint(B1B1B1B1 B1B1B1B1 B1B1B1B1 B1B1B1B1 B1B1B1B1), trust: Unverified, verified_at: None, first_seen: Some(1650000000), last_seen: Some(1650000000), label: Some(\"Bob's phone ✓\") }
