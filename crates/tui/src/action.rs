@@ -35,6 +35,9 @@ pub enum Action {
     Insert(char),
     /// Paste text (it may be a secret: never in `Debug`).
     Paste(Sensitive),
+    /// Copy your own fingerprint to the clipboard (in the Authenticate
+    /// dialog), to send it to the contact over another channel.
+    CopyFingerprint,
     /// Delete the character before the cursor.
     Backspace,
     /// Delete the character under the cursor.
@@ -149,4 +152,6 @@ pub enum Effect {
     Extension(Vec<String>),
     /// Ring the terminal bell (something changed in a background chat).
     Bell,
+    /// Put this text on the clipboard through the terminal (OSC 52).
+    Copy(String),
 }

@@ -702,6 +702,9 @@ impl App {
             Some(Modal::Authenticate(_)) => {
                 return match key.code {
                     KeyCode::Esc => Some(Action::Cancel),
+                    KeyCode::Char('y') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        Some(Action::CopyFingerprint)
+                    }
                     KeyCode::Tab => Some(Action::NextField),
                     KeyCode::BackTab => Some(Action::PreviousField),
                     KeyCode::Up => Some(Action::Up),
@@ -768,7 +771,11 @@ impl App {
                     self.modals.pop();
                 }
             }
-            Action::NextField | Action::PreviousField | Action::Up | Action::Down => {}
+            Action::NextField
+            | Action::PreviousField
+            | Action::Up
+            | Action::Down
+            | Action::CopyFingerprint => {}
             Action::Send(text) => {
                 if let Some(contact) = self.selected_jid() {
                     self.command(Command::Send { contact, text });
@@ -928,6 +935,24 @@ impl App {
     /// The Authenticate dialog's share of an action; `false` when the
     /// action is not the dialog's.
     fn dialog_action(&mut self, action: &Action) -> bool {
+        if *action == Action::CopyFingerprint {
+            let Some(Modal::Authenticate(dialog)) = self.modals.last() else {
+                return false;
+            };
+            match dialog.mine {
+                Some(mine) => {
+                    self.effects
+                        .push_back(Effect::Copy(crate::dialog::groups(&mine).join(" ")));
+                    self.info(
+                        "Your fingerprint is on the clipboard (where the terminal lets \
+                         programs set it): send it to the contact over another channel."
+                            .to_owned(),
+                    );
+                }
+                None => self.info("Your key is not ready yet: nothing to copy.".to_owned()),
+            }
+            return true;
+        }
         let Some(Modal::Authenticate(dialog)) = self.modals.last_mut() else {
             return false;
         };

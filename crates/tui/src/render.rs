@@ -558,6 +558,10 @@ fn render_authenticate(
                 }
                 Method::Fingerprint => {
                     lines.push(fingerprint_rows("Yours:", dialog.mine.as_ref()));
+                    lines.push(Line::styled(
+                        "       (Ctrl-Y copies yours to the clipboard)",
+                        Style::new().add_modifier(Modifier::DIM),
+                    ));
                     lines.push(fingerprint_rows(
                         &format!("{}:", short(&dialog.contact)),
                         dialog.shown.as_ref(),

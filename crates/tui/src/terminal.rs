@@ -174,6 +174,11 @@ async fn event_loop(
         while let Some(effect) = app.poll_effect() {
             match effect {
                 Effect::Bell => bell(&mut terminal)?,
+                Effect::Copy(text) => {
+                    let backend = terminal.backend_mut();
+                    backend.write_all(osc52(&text).as_bytes())?;
+                    backend.flush()?;
+                }
                 Effect::Quit => {
                     quits += 1;
                     // A second quit does not wait for the runtime.
@@ -189,6 +194,17 @@ async fn event_loop(
             }
         }
     }
+}
+
+/// The OSC 52 sequence that asks the terminal to put `text` on the
+/// clipboard (xterm, kitty, foot, WezTerm, iTerm2, tmux with
+/// `set-clipboard on`; others ignore it).
+pub fn osc52(text: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text)
+    )
 }
 
 fn bell(terminal: &mut Terminal<CrosstermBackend<Stdout>>) -> io::Result<()> {

@@ -624,3 +624,30 @@ fn every_connection_change_is_a_line_and_a_retry_is_not_repeated() {
         &Connection::Failed("wrong password".to_owned())
     );
 }
+
+#[test]
+fn ctrl_y_in_the_fingerprint_dialog_copies_your_own_fingerprint() {
+    let mut app = app_with_sam();
+    app.handle_ui(state(SAM, PrivacyState::PrivateUnverified, Some(fp(0x22))));
+    app.apply(Action::Authenticate);
+    app.handle_key(key(KeyCode::BackTab));
+    assert_eq!(dialog(&app).method, Method::Fingerprint);
+    drain(&mut app);
+    app.handle_key(ctrl('y'));
+    let copied: Vec<String> = drain(&mut app)
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Copy(text) => Some(text),
+            _ => None,
+        })
+        .collect();
+    // Ours (0x11), not the contact's, as five groups of eight.
+    assert_eq!(copied, vec![fp(0x11).to_string()]);
+    // Nothing went into the paste box, and the dialog stays open.
+    assert_eq!(dialog(&app).paste_check(), PasteCheck::Empty);
+    // The terminal is asked with OSC 52.
+    assert_eq!(
+        padlock_tui::terminal::osc52("AB CD"),
+        "\u{1b}]52;c;QUIgQ0Q=\u{7}"
+    );
+}
