@@ -20,7 +20,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Device, EVENT_TIMEOUT, Prosody, TempDir, jid, online, password_of, server};
+use support::{
+    Device, EVENT_TIMEOUT, Headless, Prosody, TempDir, jid, online, password_of, server,
+};
 
 const HARNESS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -136,17 +138,23 @@ fn potr_sees(potr: &mut Potr, full: &str) {
     });
 }
 
-#[test]
-fn padlock_starts_messages_and_smp_both_ways_with_python_potr() {
+/// Alice (Padlock, resource `desk`) and Bob (python-potr), online and
+/// seeing each other.
+fn alice_and_potr() -> (Prosody, Device, Headless, Potr) {
     let server = server(&["alice", "bob"]);
     let alice_dev = Device::with_resource(&server, "alice", Some("desk"));
-    let alice_jid = alice_dev.jid();
-    let alice_full = format!("{alice_jid}/desk");
-    let bob_jid = jid("bob");
+    let alice_full = format!("{}/desk", alice_dev.jid());
     let mut potr = Potr::start(&server, "bob");
     let mut alice = alice_dev.start();
-    online(&mut alice, &bob_jid);
+    online(&mut alice, &jid("bob"));
     potr_sees(&mut potr, &alice_full);
+    (server, alice_dev, alice, potr)
+}
+
+#[test]
+fn padlock_starts_messages_and_smp_both_ways_with_python_potr() {
+    let (server, _alice_dev, mut alice, mut potr) = alice_and_potr();
+    let (alice_full, bob_jid) = (format!("{}/desk", jid("alice")), jid("bob"));
 
     alice.cmd("start", json!({"contact": bob_jid}));
     let state = alice.expect_state(&bob_jid, "private_unverified");
@@ -213,15 +221,8 @@ fn padlock_starts_messages_and_smp_both_ways_with_python_potr() {
 
 #[test]
 fn python_potr_starts_and_padlock_follows() {
-    let server = server(&["alice", "bob"]);
-    let alice_dev = Device::with_resource(&server, "alice", Some("desk"));
-    let alice_jid = alice_dev.jid();
-    let alice_full = format!("{alice_jid}/desk");
-    let bob_jid = jid("bob");
-    let mut potr = Potr::start(&server, "bob");
-    let mut alice = alice_dev.start();
-    online(&mut alice, &bob_jid);
-    potr_sees(&mut potr, &alice_full);
+    let (_server, _alice_dev, mut alice, mut potr) = alice_and_potr();
+    let (alice_full, bob_jid) = (format!("{}/desk", jid("alice")), jid("bob"));
 
     potr.cmd("start", json!({"to": alice_full}));
     alice.expect_state(&bob_jid, "private_unverified");

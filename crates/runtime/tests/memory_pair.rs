@@ -67,18 +67,24 @@ fn request(handle: &Handle, request: Request) {
     handle.requests.send(request).unwrap();
 }
 
-#[tokio::test]
-async fn private_chat_verified_by_shared_secret_then_logout() {
+/// Alice and Bob, each in its own runtime over the in-memory network, with
+/// Alice online (keys from `seed` and `seed + 1`).
+async fn online_pair(seed: u64) -> (Handle, Handle) {
     let (alice_net, bob_net) = linked_pair(ALICE_FULL, BOB_FULL);
-    let (alice_client, alice_rng) = client(ALICE, 1);
-    let (bob_client, bob_rng) = client(BOB, 2);
+    let (alice_client, alice_rng) = client(ALICE, seed);
+    let (bob_client, bob_rng) = client(BOB, seed + 1);
     let mut alice = padlock_runtime::spawn(alice_client, alice_net, alice_rng);
-    let mut bob = padlock_runtime::spawn(bob_client, bob_net, bob_rng);
-
+    let bob = padlock_runtime::spawn(bob_client, bob_net, bob_rng);
     until(&mut alice, "alice online", |e| {
         matches!(e, Event::Network(Output::Online { .. })).then_some(())
     })
     .await;
+    (alice, bob)
+}
+
+#[tokio::test]
+async fn private_chat_verified_by_shared_secret_then_logout() {
+    let (mut alice, mut bob) = online_pair(1).await;
 
     // Alice presses the padlock; both sides become private, unverified.
     request(
@@ -190,15 +196,7 @@ async fn private_chat_verified_by_shared_secret_then_logout() {
 
 #[tokio::test]
 async fn messages_held_under_always_go_out_once_private() {
-    let (alice_net, bob_net) = linked_pair(ALICE_FULL, BOB_FULL);
-    let (alice_client, alice_rng) = client(ALICE, 3);
-    let (bob_client, bob_rng) = client(BOB, 4);
-    let mut alice = padlock_runtime::spawn(alice_client, alice_net, alice_rng);
-    let mut bob = padlock_runtime::spawn(bob_client, bob_net, bob_rng);
-    until(&mut alice, "alice online", |e| {
-        matches!(e, Event::Network(Output::Online { .. })).then_some(())
-    })
-    .await;
+    let (mut alice, mut bob) = online_pair(3).await;
     request(
         &alice,
         Request::Command(Command::SetPolicy {
