@@ -10,8 +10,8 @@ use padlock_store::{AccountId, KeyChange, KeyStore, Trust, VerifyError, VerifyMe
 use rand_core::CryptoRng;
 
 use crate::io::{
-    Command, Delivery, IncomingMessage, MessageId, NoticeKind, PolicyScope, Refusal, SmpProgress,
-    TransportAction, TransportEvent, UiEvent,
+    Command, Delivery, IncomingMessage, MessageId, NewKey, NoticeKind, PolicyScope, Refusal,
+    SmpProgress, TransportAction, TransportEvent, UiEvent,
 };
 use crate::lines;
 use crate::state::{KeyWarningLevel, Logging, PrivacyState};
@@ -383,6 +383,20 @@ impl<S: KeyStore> Client<S> {
                 fingerprint,
             } => self.unverify(&contact, fingerprint),
             Command::AcceptKey { contact, shown } => self.accept_key(&contact, shown, now, rng),
+            Command::VerifyFingerprint {
+                contact,
+                fingerprint,
+            } => self.verify_known(&contact, fingerprint, now, rng),
+            Command::Forget {
+                contact,
+                fingerprint,
+            } => self.forget(&contact, fingerprint),
+            Command::Label {
+                contact,
+                fingerprint,
+                label,
+            } => self.label(&contact, fingerprint, label.as_deref()),
+            Command::ReplaceKey(key) => self.replace_key(key, now, rng),
             Command::SetPolicy { scope, policy } => self.set_policy(scope, policy),
             Command::SetLogging(logging) => {
                 self.config.logging = logging;
@@ -863,6 +877,133 @@ impl<S: KeyStore> Client<S> {
         } else {
             self.notice(Some(contact), NoticeKind::Settings, line);
         }
+    }
+
+    /// Verifies a fingerprint picked from the contact's known keys: the one
+    /// in use goes through [`Client::verify`] (the conversation becomes
+    /// verified); another one is verified in the store only.
+    fn verify_known<R: CryptoRng + ?Sized>(
+        &mut self,
+        contact: &str,
+        fingerprint: Fingerprint,
+        now: Instant,
+        rng: &mut R,
+    ) {
+        if self.contact_fingerprint(contact) == Some(fingerprint) {
+            return self.verify(contact, fingerprint, VerifyMethod::Fingerprint, now, rng);
+        }
+        let unix = self.unix(now);
+        let account = self.config.account.clone();
+        match self.store.verify(
+            &account,
+            contact,
+            fingerprint,
+            fingerprint,
+            VerifyMethod::Fingerprint,
+            unix,
+        ) {
+            Ok(()) => {
+                let line = format!(
+                    "{} The next private conversation with that key is verified.",
+                    lines::verified(contact, &fingerprint)
+                );
+                self.notice(Some(contact), NoticeKind::Settings, line);
+            }
+            Err(error) => self.refuse(Some(contact), Refusal::Store, error.to_string()),
+        }
+    }
+
+    fn forget(&mut self, contact: &str, fingerprint: Fingerprint) {
+        if self.contact_fingerprint(contact) == Some(fingerprint) {
+            let line = format!(
+                "{contact}'s key {fingerprint} is in use by the private conversation: end it \
+                 (/otr end) before forgetting the key."
+            );
+            return self.refuse(Some(contact), Refusal::Invalid, line);
+        }
+        let account = self.config.account.clone();
+        if self
+            .store
+            .fingerprint(&account, contact, &fingerprint)
+            .is_none()
+        {
+            let line = format!("No key {fingerprint} is known for {contact}.");
+            return self.refuse(Some(contact), Refusal::Invalid, line);
+        }
+        match self.store.forget(&account, contact, &fingerprint) {
+            Ok(()) => {
+                let line = format!(
+                    "Forgot {contact}'s key {fingerprint} and its trust; if it is used again it \
+                     is a first contact."
+                );
+                self.notice(Some(contact), NoticeKind::Settings, line);
+            }
+            Err(error) => self.refuse(Some(contact), Refusal::Store, error.to_string()),
+        }
+    }
+
+    fn label(&mut self, contact: &str, fingerprint: Fingerprint, label: Option<&str>) {
+        let account = self.config.account.clone();
+        if self
+            .store
+            .fingerprint(&account, contact, &fingerprint)
+            .is_none()
+        {
+            let line = format!("No key {fingerprint} is known for {contact}.");
+            return self.refuse(Some(contact), Refusal::Invalid, line);
+        }
+        let label = label.map(str::trim).filter(|label| !label.is_empty());
+        match self.store.label(&account, contact, &fingerprint, label) {
+            Ok(()) => {
+                let line = match label {
+                    Some(label) => {
+                        format!("{contact}'s key {fingerprint} is now labelled {label:?}.")
+                    }
+                    None => format!("{contact}'s key {fingerprint} has no label now."),
+                };
+                self.notice(Some(contact), NoticeKind::Settings, line);
+            }
+            Err(error) => self.refuse(Some(contact), Refusal::Store, error.to_string()),
+        }
+    }
+
+    /// Our new key: the private conversations end first (told with the old
+    /// key), then the store and the engine take the new one.
+    fn replace_key<R: CryptoRng + ?Sized>(&mut self, key: NewKey, now: Instant, rng: &mut R) {
+        let old = self.otr.fingerprint();
+        let fingerprint = key.fingerprint();
+        if fingerprint == old {
+            let line = "That is already your key.".to_owned();
+            return self.refuse(None, Refusal::Invalid, line);
+        }
+        let tag = self.otr.instance_tag();
+        let account = self.config.account.clone();
+        if let Err(error) = self.store.replace_account_key(&account, key.0.clone(), tag) {
+            return self.refuse(None, Refusal::Store, error.to_string());
+        }
+        let contacts: Vec<String> = self
+            .conversations
+            .iter()
+            .filter(|(_, c)| c.intent_private || c.state != PrivacyState::NotPrivate)
+            .map(|(contact, _)| contact.clone())
+            .collect();
+        for contact in &contacts {
+            self.end_private(contact, now, rng);
+        }
+        // The goodbyes leave with the old key before the engine changes.
+        self.drain(now, rng);
+        let policy = self.otr.policy();
+        self.otr = Otr::new(key.0, tag, policy);
+        let line = format!(
+            "Your new key's fingerprint is {fingerprint}. Contacts see a new key from now on, and \
+             those who verified your old one ({old}) must verify again. Private conversations \
+             were ended: press the padlock to start them with the new key."
+        );
+        self.events.push_back(UiEvent::KeyReplaced {
+            fingerprint,
+            old,
+            line,
+        });
     }
 
     fn accept_key<R: CryptoRng + ?Sized>(

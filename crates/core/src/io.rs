@@ -5,7 +5,7 @@
 //! [`UiEvent`] (for the interface). JIDs are plain strings, already
 //! normalised by the adapter; a full JID is `user@host/resource`.
 
-use padlock_otr::{Fingerprint, Policy};
+use padlock_otr::{Fingerprint, Policy, PrivateKey};
 use padlock_store::Trust;
 
 use crate::state::{KeyWarningLevel, Logging, PrivacyState};
@@ -146,6 +146,39 @@ pub enum Command {
         /// The fingerprint the warning displayed.
         shown: Fingerprint,
     },
+    /// "I have verified this fingerprint of \<contact\>", chosen from
+    /// the list of its known keys (the settings screen): verifies exactly
+    /// `fingerprint`, whether or not a conversation uses it now. Refused
+    /// if the store has never seen it.
+    VerifyFingerprint {
+        /// The contact's bare JID.
+        contact: String,
+        /// The fingerprint the user compared.
+        fingerprint: Fingerprint,
+    },
+    /// Deletes a fingerprint of `contact` and its trust; the next time
+    /// that key is seen it is a first contact again. Refused while a
+    /// private conversation uses it.
+    Forget {
+        /// The contact's bare JID.
+        contact: String,
+        /// The fingerprint.
+        fingerprint: Fingerprint,
+    },
+    /// Names a fingerprint ("Bob's laptop"); `None` removes the label.
+    Label {
+        /// The contact's bare JID.
+        contact: String,
+        /// The fingerprint.
+        fingerprint: Fingerprint,
+        /// The label.
+        label: Option<String>,
+    },
+    /// Replaces our key with a new one (generated in the background by
+    /// the front end): every private conversation is ended first, so the
+    /// contacts are told with the old key, and later ones use the new key.
+    /// Contacts who verified the old key will see a new, unverified one.
+    ReplaceKey(NewKey),
     /// Sets (or with `None` clears) a policy at one scope.
     SetPolicy {
         /// Where.
@@ -159,6 +192,32 @@ pub enum Command {
     /// Log out: private conversations are ended (the contacts are told)
     /// before [`TransportAction::Close`] lets the adapter close the stream.
     Logout,
+}
+
+/// A freshly generated key for [`Command::ReplaceKey`]. Compared and
+/// shown by its fingerprint only; the secret is wiped on drop.
+#[derive(Clone)]
+pub struct NewKey(pub PrivateKey);
+
+impl NewKey {
+    /// The new key's fingerprint.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.0.public_key().fingerprint()
+    }
+}
+
+impl PartialEq for NewKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint() == other.fingerprint()
+    }
+}
+
+impl Eq for NewKey {}
+
+impl std::fmt::Debug for NewKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NewKey({})", self.fingerprint())
+    }
 }
 
 /// Where a policy applies; the most specific one set wins.
@@ -299,6 +358,16 @@ pub enum UiEvent {
         contact: Option<String>,
         /// What it is about.
         kind: NoticeKind,
+        /// What to print.
+        line: String,
+    },
+    /// Our key was replaced ([`Command::ReplaceKey`]): contacts see the
+    /// new fingerprint from now on.
+    KeyReplaced {
+        /// The new key's fingerprint.
+        fingerprint: Fingerprint,
+        /// The old one's.
+        old: Fingerprint,
         /// What to print.
         line: String,
     },

@@ -796,3 +796,163 @@ fn debug_output_carries_no_message_text() {
     };
     assert!(!format!("{smp:?}").contains("hunter2"));
 }
+
+#[test]
+fn known_keys_are_verified_labelled_and_forgotten_from_the_list() {
+    let mut sim = Sim::new(21);
+    let alice_account = AccountId::new(ALICE, "xmpp");
+    sim.go_private();
+    let old = sim.alice.contact_fingerprint(BOB).unwrap();
+    sim.events(Who::Alice);
+
+    // The key in use cannot be forgotten while the chat is private.
+    sim.command(
+        Who::Alice,
+        Command::Forget {
+            contact: BOB.into(),
+            fingerprint: old,
+        },
+    );
+    assert_eq!(refusals(&sim.events(Who::Alice)), [Refusal::Invalid]);
+    assert!(
+        sim.alice
+            .store()
+            .fingerprint(&alice_account, BOB, &old)
+            .is_some()
+    );
+
+    sim.command(
+        Who::Alice,
+        Command::Label {
+            contact: BOB.into(),
+            fingerprint: old,
+            label: Some(" Bob's laptop ".into()),
+        },
+    );
+    assert_eq!(notices(&sim.events(Who::Alice), NoticeKind::Settings), 1);
+    let record = sim.alice.store().fingerprint(&alice_account, BOB, &old);
+    assert_eq!(record.unwrap().label.as_deref(), Some("Bob's laptop"));
+
+    // Bob moves to a new device: Alice now knows two keys of his.
+    sim.offline(Who::Alice, BOB_FULL);
+    sim.reinstall_bob();
+    sim.online(Who::Alice, BOB_FULL);
+    let new = sim.alice.contact_fingerprint(BOB).unwrap();
+    assert_ne!(new, old);
+    assert_eq!(sim.alice.store().fingerprints(&alice_account, BOB).len(), 2);
+    sim.events(Who::Alice);
+
+    // Verifying the old key from the list verifies that key only.
+    sim.command(
+        Who::Alice,
+        Command::VerifyFingerprint {
+            contact: BOB.into(),
+            fingerprint: old,
+        },
+    );
+    assert!(states(&sim.events(Who::Alice)).is_empty());
+    assert_eq!(sim.state(Who::Alice), PrivacyState::PrivateUnverified);
+    assert_eq!(
+        sim.alice.store().trust(&alice_account, BOB, &old),
+        Some(Trust::VerifiedByFingerprint)
+    );
+    assert_eq!(
+        sim.alice.store().trust(&alice_account, BOB, &new),
+        Some(Trust::Unverified)
+    );
+    // Verifying the key in use verifies the conversation.
+    sim.command(
+        Who::Alice,
+        Command::VerifyFingerprint {
+            contact: BOB.into(),
+            fingerprint: new,
+        },
+    );
+    assert_eq!(
+        states(&sim.events(Who::Alice)),
+        [PrivacyState::PrivateVerified]
+    );
+
+    // The old key is forgotten; a key never seen cannot be labelled.
+    sim.command(
+        Who::Alice,
+        Command::Forget {
+            contact: BOB.into(),
+            fingerprint: old,
+        },
+    );
+    assert_eq!(notices(&sim.events(Who::Alice), NoticeKind::Settings), 1);
+    let left: Vec<Fingerprint> = sim
+        .alice
+        .store()
+        .fingerprints(&alice_account, BOB)
+        .iter()
+        .map(|r| r.fingerprint)
+        .collect();
+    assert_eq!(left, [new]);
+    sim.command(
+        Who::Alice,
+        Command::Label {
+            contact: BOB.into(),
+            fingerprint: old,
+            label: Some("gone".into()),
+        },
+    );
+    assert_eq!(refusals(&sim.events(Who::Alice)), [Refusal::Invalid]);
+}
+
+#[test]
+fn a_new_key_ends_private_chats_and_contacts_who_verified_the_old_one_are_warned() {
+    let mut sim = Sim::new(22);
+    sim.go_private();
+    let old = sim.alice.fingerprint();
+    let seen_by_bob = sim.bob.contact_fingerprint(ALICE).unwrap();
+    assert_eq!(seen_by_bob, old);
+    sim.command(
+        Who::Bob,
+        Command::Verify {
+            contact: ALICE.into(),
+            shown: seen_by_bob,
+        },
+    );
+    sim.events(Who::Alice);
+    sim.events(Who::Bob);
+
+    let key = padlock_otr::PrivateKey::generate(&mut seeded(22, "new key"));
+    let new = key.public_key().fingerprint();
+    sim.command(Who::Alice, Command::ReplaceKey(padlock_core::NewKey(key)));
+    let events = sim.events(Who::Alice);
+    assert!(events.iter().any(|e| matches!(e, UiEvent::KeyReplaced { fingerprint, old: o, line } if *fingerprint == new && *o == old && line.contains("padlock"))));
+    assert_eq!(states(&events), [PrivacyState::NotPrivate]);
+    assert_eq!(sim.alice.fingerprint(), new);
+    let account = AccountId::new(ALICE, "xmpp");
+    let stored = sim.alice.store().account(&account).unwrap().fingerprint();
+    assert_eq!(stored, Some(new));
+    // Bob was told, with the old key, that the chat ended.
+    assert_eq!(states(&sim.events(Who::Bob)), [PrivacyState::Finished]);
+
+    // The next private chat uses the new key: Bob gets the loud warning.
+    sim.command(
+        Who::Bob,
+        Command::EndPrivate {
+            contact: ALICE.into(),
+        },
+    );
+    sim.command(
+        Who::Alice,
+        Command::StartPrivate {
+            contact: BOB.into(),
+        },
+    );
+    assert_eq!(sim.state(Who::Alice), PrivacyState::PrivateUnverified);
+    assert_eq!(sim.bob.contact_fingerprint(ALICE), Some(new));
+    assert_eq!(
+        key_warnings(&sim.events(Who::Bob)),
+        [KeyWarningLevel::NewKeyForVerified]
+    );
+
+    // The same key again is refused.
+    let again = padlock_otr::PrivateKey::generate(&mut seeded(22, "new key"));
+    sim.command(Who::Alice, Command::ReplaceKey(padlock_core::NewKey(again)));
+    assert_eq!(refusals(&sim.events(Who::Alice)), [Refusal::Invalid]);
+}

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use padlock_core::{Client, Command, PrivacyState, UiEvent};
 use padlock_otr::Fingerprint;
-use padlock_store::{KeyStore, Trust};
+use padlock_store::{FingerprintRecord, KeyStore, Trust};
 use padlock_xmpp::{Input, Output, RosterEntry, Subscription};
 use rand_core::CryptoRng;
 use tokio::sync::mpsc;
@@ -56,6 +56,14 @@ pub enum Request {
     },
     /// Answered by [`Event::Contacts`]: every contact with its state.
     List,
+    /// Answered by [`Event::Security`]: our key and every contact's known
+    /// keys with their trust (the Security settings screen).
+    Security,
+    /// Runs `job` on the key store inside the loop (importing or exporting
+    /// keys, which need the store and touch files); its line is answered
+    /// by [`Event::StoreJobDone`]. Changes that concern conversations go
+    /// through [`Request::Command`] instead, so the core sees them.
+    Store(StoreJob),
     /// End every private chat (contacts are told), close the stream and
     /// stop; [`Event::Stopped`] is the last event.
     Quit,
@@ -72,6 +80,10 @@ pub enum Event {
     Network(Output),
     /// The answer to [`Request::List`].
     Contacts(Vec<ContactSummary>),
+    /// The answer to [`Request::Security`].
+    Security(SecurityView),
+    /// A [`Request::Store`] job ended: what to tell the user.
+    StoreJobDone(Result<String, String>),
     /// The loop ended (after [`Request::Quit`], or because the transport
     /// ended); `error` says why when it was not asked for.
     Stopped {
@@ -103,6 +115,47 @@ pub struct ContactSummary {
     pub trust: Option<Trust>,
     /// Messages held until the chat is private.
     pub pending: usize,
+}
+
+/// What the Security settings screen shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityView {
+    /// Our account (bare JID).
+    pub account: String,
+    /// Our key's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Every contact with a known key, sorted by bare JID.
+    pub contacts: Vec<KnownKeys>,
+}
+
+/// One contact's keys, as the store knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownKeys {
+    /// The contact's bare JID.
+    pub jid: String,
+    /// The key the private conversation uses now, if it is private.
+    pub in_use: Option<Fingerprint>,
+    /// Every key seen, in the order first seen, with trust and label.
+    pub keys: Vec<FingerprintRecord>,
+}
+
+/// Work on the key store, run inside the loop by [`Request::Store`]: it
+/// gets the store and returns the line to show (an error as `Err`).
+pub struct StoreJob(Box<dyn FnOnce(&mut dyn KeyStore) -> Result<String, String> + Send>);
+
+impl StoreJob {
+    /// A job.
+    pub fn new(
+        job: impl FnOnce(&mut dyn KeyStore) -> Result<String, String> + Send + 'static,
+    ) -> Self {
+        Self(Box::new(job))
+    }
+}
+
+impl std::fmt::Debug for StoreJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreJob")
+    }
 }
 
 /// A front end's side of the runtime.
@@ -215,6 +268,14 @@ impl<S: KeyStore, R: CryptoRng> Runtime<S, R> {
                 let contacts = self.contacts();
                 self.emit(Event::Contacts(contacts));
             }
+            Request::Security => {
+                let view = self.security();
+                self.emit(Event::Security(view));
+            }
+            Request::Store(StoreJob(job)) => {
+                let result = job(self.client.store_mut());
+                self.emit(Event::StoreJobDone(result));
+            }
             Request::Quit => {
                 self.quitting = Some(Instant::now() + QUIT_GRACE);
                 // The core queues the contacts' goodbyes, then Close.
@@ -258,6 +319,24 @@ impl<S: KeyStore, R: CryptoRng> Runtime<S, R> {
     fn emit(&self, event: Event) {
         // A front end that stopped listening does not stop the loop.
         let _ = self.events.send(event);
+    }
+
+    fn security(&self) -> SecurityView {
+        let store = self.client.store();
+        let account = self.client.account();
+        SecurityView {
+            account: account.name.clone(),
+            fingerprint: self.client.fingerprint(),
+            contacts: store
+                .contacts(account)
+                .into_iter()
+                .map(|jid| KnownKeys {
+                    jid: jid.to_owned(),
+                    in_use: self.client.contact_fingerprint(jid),
+                    keys: store.fingerprints(account, jid).to_vec(),
+                })
+                .collect(),
+        }
     }
 
     fn contacts(&self) -> Vec<ContactSummary> {

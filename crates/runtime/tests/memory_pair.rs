@@ -234,3 +234,54 @@ async fn messages_held_under_always_go_out_once_private() {
     request(&bob, Request::Quit);
     request(&alice, Request::Quit);
 }
+
+#[tokio::test]
+async fn security_view_lists_keys_and_store_jobs_run_in_the_loop() {
+    let (mut alice, mut bob) = online_pair(7).await;
+    request(
+        &alice,
+        Request::Command(Command::StartPrivate {
+            contact: BOB.into(),
+        }),
+    );
+    until(&mut alice, "alice private", |e| {
+        state_of(e, PrivacyState::PrivateUnverified)
+    })
+    .await;
+    until(&mut bob, "bob private", |e| {
+        state_of(e, PrivacyState::PrivateUnverified)
+    })
+    .await;
+
+    request(&alice, Request::Security);
+    let view = until(&mut alice, "the security view", |e| match e {
+        Event::Security(view) => Some(view.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(view.account, ALICE);
+    let bob_keys = view.contacts.iter().find(|c| c.jid == BOB).unwrap();
+    assert_eq!(bob_keys.keys.len(), 1);
+    assert_eq!(bob_keys.in_use, Some(bob_keys.keys[0].fingerprint));
+    assert_eq!(bob_keys.keys[0].trust, Trust::Unverified);
+
+    // A job sees the same store; its answer comes back as an event.
+    let in_use = bob_keys.keys[0].fingerprint;
+    request(
+        &alice,
+        Request::Store(padlock_runtime::StoreJob::new(move |store| {
+            let account = padlock_store::AccountId::new(ALICE, "xmpp");
+            let known = store.fingerprints(&account, BOB).len();
+            let trust = store.trust(&account, BOB, &in_use);
+            Ok(format!("{known} key(s), {trust:?}"))
+        })),
+    );
+    let line = until(&mut alice, "the job's answer", |e| match e {
+        Event::StoreJobDone(result) => Some(result.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(line, Ok("1 key(s), Some(Unverified)".to_owned()));
+    request(&alice, Request::Quit);
+    request(&bob, Request::Quit);
+}
