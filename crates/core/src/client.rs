@@ -10,8 +10,8 @@ use padlock_store::{AccountId, KeyChange, KeyStore, Trust, VerifyError, VerifyMe
 use rand_core::CryptoRng;
 
 use crate::io::{
-    Command, Delivery, IncomingMessage, MessageId, NewKey, NoticeKind, PolicyScope, Refusal,
-    SmpProgress, TransportAction, TransportEvent, UiEvent,
+    Command, Delivery, IncomingMessage, KnownKeys, MessageId, NewKey, NoticeKind, PolicyScope,
+    Refusal, SecurityView, SmpProgress, TransportAction, TransportEvent, UiEvent,
 };
 use crate::lines;
 use crate::state::{KeyWarningLevel, Logging, PrivacyState};
@@ -299,6 +299,26 @@ impl<S: KeyStore> Client<S> {
                     .and_then(|a| a.policy())
             })
             .unwrap_or(self.config.global_policy)
+    }
+
+    /// Our key and every contact's known keys with their trust and
+    /// labels (the Security settings screen), from the store now.
+    pub fn security_view(&self) -> SecurityView {
+        let account = &self.config.account;
+        SecurityView {
+            account: account.name.clone(),
+            fingerprint: self.otr.fingerprint(),
+            contacts: self
+                .store
+                .contacts(account)
+                .into_iter()
+                .map(|jid| KnownKeys {
+                    jid: jid.to_owned(),
+                    in_use: self.contact_fingerprint(jid),
+                    keys: self.store.fingerprints(account, jid).to_vec(),
+                })
+                .collect(),
+        }
     }
 
     /// The logging switch.
@@ -978,7 +998,10 @@ impl<S: KeyStore> Client<S> {
         }
         let tag = self.otr.instance_tag();
         let account = self.config.account.clone();
-        if let Err(error) = self.store.replace_account_key(&account, key.0.clone(), tag) {
+        if let Err(error) = self
+            .store
+            .replace_account_key(&account, key.clone().into_key(), tag)
+        {
             return self.refuse(None, Refusal::Store, error.to_string());
         }
         let contacts: Vec<String> = self
@@ -993,7 +1016,7 @@ impl<S: KeyStore> Client<S> {
         // The goodbyes leave with the old key before the engine changes.
         self.drain(now, rng);
         let policy = self.otr.policy();
-        self.otr = Otr::new(key.0, tag, policy);
+        self.otr = Otr::new(key.into_key(), tag, policy);
         let line = format!(
             "Your new key's fingerprint is {fingerprint}. Contacts see a new key from now on, and \
              those who verified your old one ({old}) must verify again. Private conversations \

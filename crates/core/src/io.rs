@@ -6,7 +6,7 @@
 //! normalised by the adapter; a full JID is `user@host/resource`.
 
 use padlock_otr::{Fingerprint, Policy, PrivateKey};
-use padlock_store::Trust;
+use padlock_store::{FingerprintRecord, Trust};
 
 use crate::state::{KeyWarningLevel, Logging, PrivacyState};
 use crate::text::Sensitive;
@@ -194,12 +194,44 @@ pub enum Command {
     Logout,
 }
 
+/// What the Security settings screen shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityView {
+    /// Our account (bare JID).
+    pub account: String,
+    /// Our key's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Every contact with a known key, sorted by bare JID.
+    pub contacts: Vec<KnownKeys>,
+}
+
+/// One contact's keys, as the store knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownKeys {
+    /// The contact's bare JID.
+    pub jid: String,
+    /// The key the private conversation uses now, if it is private.
+    pub in_use: Option<Fingerprint>,
+    /// Every key seen, in the order first seen, with trust and label.
+    pub keys: Vec<FingerprintRecord>,
+}
+
 /// A freshly generated key for [`Command::ReplaceKey`]. Compared and
 /// shown by its fingerprint only; the secret is wiped on drop.
 #[derive(Clone)]
-pub struct NewKey(pub PrivateKey);
+pub struct NewKey(Box<PrivateKey>);
 
 impl NewKey {
+    /// Wraps a freshly generated key.
+    pub fn new(key: PrivateKey) -> Self {
+        Self(Box::new(key))
+    }
+
+    /// The key.
+    pub fn into_key(self) -> PrivateKey {
+        *self.0
+    }
+
     /// The new key's fingerprint.
     pub fn fingerprint(&self) -> Fingerprint {
         self.0.public_key().fingerprint()

@@ -49,8 +49,8 @@ pub use client::{
     Client, Config, DEFAULT_START_TIMEOUT, MAX_RECOVERY_INTERVAL, RECOVERY_INTERVAL, bare,
 };
 pub use io::{
-    Command, Delivery, IncomingMessage, MessageId, NewKey, NoticeKind, PolicyScope, Refusal,
-    SmpProgress, TransportAction, TransportEvent, UiEvent,
+    Command, Delivery, IncomingMessage, KnownKeys, MessageId, NewKey, NoticeKind, PolicyScope,
+    Refusal, SecurityView, SmpProgress, TransportAction, TransportEvent, UiEvent,
 };
 pub use state::{KeyWarningLevel, Logging, PrivacyState};
 pub use text::Sensitive;

@@ -920,7 +920,10 @@ fn a_new_key_ends_private_chats_and_contacts_who_verified_the_old_one_are_warned
 
     let key = padlock_otr::PrivateKey::generate(&mut seeded(22, "new key"));
     let new = key.public_key().fingerprint();
-    sim.command(Who::Alice, Command::ReplaceKey(padlock_core::NewKey(key)));
+    sim.command(
+        Who::Alice,
+        Command::ReplaceKey(padlock_core::NewKey::new(key)),
+    );
     let events = sim.events(Who::Alice);
     assert!(events.iter().any(|e| matches!(e, UiEvent::KeyReplaced { fingerprint, old: o, line } if *fingerprint == new && *o == old && line.contains("padlock"))));
     assert_eq!(states(&events), [PrivacyState::NotPrivate]);
@@ -953,6 +956,9 @@ fn a_new_key_ends_private_chats_and_contacts_who_verified_the_old_one_are_warned
 
     // The same key again is refused.
     let again = padlock_otr::PrivateKey::generate(&mut seeded(22, "new key"));
-    sim.command(Who::Alice, Command::ReplaceKey(padlock_core::NewKey(again)));
+    sim.command(
+        Who::Alice,
+        Command::ReplaceKey(padlock_core::NewKey::new(again)),
+    );
     assert_eq!(refusals(&sim.events(Who::Alice)), [Refusal::Invalid]);
 }

@@ -1,10 +1,14 @@
 //! Between the runtime and the terminal UI: the runtime's [`Event`]s become
 //! the UI's [`Input`]s, and the UI's [`Effect`]s become [`Request`]s.
 
+use padlock_core::Sensitive;
 use padlock_runtime::{Event, Request};
+use padlock_store::{AccountId, Passphrase};
 use padlock_tui::app::Connection;
 use padlock_tui::{Effect, Input};
 use padlock_xmpp::Output;
+
+use crate::cli::store_jobs;
 
 /// What the screen is told of one runtime event (often nothing).
 pub(crate) fn inputs(event: Event) -> Vec<Input> {
@@ -12,6 +16,8 @@ pub(crate) fn inputs(event: Event) -> Vec<Input> {
         Event::Ui(event) => vec![Input::Ui(event)],
         Event::Network(output) => network(output),
         Event::Stopped { error } => vec![Input::Stopped(error)],
+        Event::Security(view) => vec![Input::Security(view)],
+        Event::StoreJobDone(result) => vec![Input::StoreJobDone(result)],
         _ => Vec::new(),
     }
 }
@@ -37,11 +43,29 @@ fn network(output: Output) -> Vec<Input> {
 }
 
 /// The request an effect of the screen makes of the runtime, if any
-/// (front-end commands and the bell are not the runtime's).
-pub(crate) fn request(effect: Effect) -> Option<Request> {
+/// (front-end commands and the bell are not the runtime's). `account` is
+/// the runtime's account, for `/export`.
+pub(crate) fn request(effect: Effect, account: &AccountId) -> Option<Request> {
+    let passphrase = |text: Sensitive| Passphrase::new(text.as_str().to_owned());
     match effect {
         Effect::Command(command) => Some(Request::Command(command)),
         Effect::Quit => Some(Request::Quit),
+        Effect::QuerySecurity => Some(Request::Security),
+        Effect::Export {
+            path,
+            passphrase: typed,
+        } => Some(Request::Store(store_jobs::export(
+            account.clone(),
+            path,
+            passphrase(typed),
+        ))),
+        Effect::Import {
+            path,
+            passphrase: typed,
+        } => Some(Request::Store(store_jobs::import(
+            path,
+            typed.map(passphrase),
+        ))),
         _ => None,
     }
 }

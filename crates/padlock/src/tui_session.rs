@@ -4,9 +4,9 @@
 
 use std::io;
 
-use padlock_core::Client;
+use padlock_core::{Client, Command, NewKey};
 use padlock_runtime::{Event, Handle, Request};
-use padlock_store::KeyStore;
+use padlock_store::{AccountId, KeyStore};
 use padlock_tui::app::{Connection, KeyStatus};
 use padlock_tui::keys::{self, Binding, KeyMap};
 use padlock_tui::{App, Effect, Input};
@@ -25,9 +25,11 @@ pub(crate) fn keymap() -> io::Result<KeyMap> {
 
 /// Carries the runtime's events to the screen and the screen's effects to
 /// the runtime until either side ends. Front-end commands (`/demo ...`) go
-/// to `extension`, whose answer is shown as a line.
+/// to `extension`, whose answer is shown as a line. `account` is the
+/// runtime's account (what `/export` exports).
 pub(crate) async fn forward(
     mut runtime: Handle,
+    account: &AccountId,
     inputs: &mpsc::UnboundedSender<Input>,
     effects: &mut mpsc::UnboundedReceiver<Effect>,
     mut extension: impl FnMut(&[String]) -> String,
@@ -53,8 +55,11 @@ pub(crate) async fn forward(
                 Some(Effect::Extension(words)) => {
                     let _ = inputs.send(Input::Info(extension(&words)));
                 }
+                Some(Effect::RegenerateKey) => {
+                    regenerate(runtime.requests.clone(), inputs.clone());
+                }
                 Some(effect) => {
-                    if let Some(request) = tui_bridge::request(effect) {
+                    if let Some(request) = tui_bridge::request(effect, account) {
                         let _ = runtime.requests.send(request);
                     }
                 }
@@ -66,6 +71,30 @@ pub(crate) async fn forward(
             },
         }
     }
+}
+
+/// Generates a new key off the async threads, then hands it to the core,
+/// which ends the private chats and switches to it (the screen learns it
+/// from [`padlock_core::UiEvent::KeyReplaced`]).
+fn regenerate(requests: mpsc::UnboundedSender<Request>, inputs: mpsc::UnboundedSender<Input>) {
+    tokio::spawn(async move {
+        let key = async {
+            let job = padlock_store::generate_key_in_background(|_| {})?;
+            tokio::task::spawn_blocking(move || job.wait())
+                .await
+                .map_err(|_| padlock_store::KeyGenError::WorkerFailed)?
+        };
+        match key.await {
+            Ok(key) => {
+                let command = Command::ReplaceKey(NewKey::new(key));
+                let _ = requests.send(Request::Command(command));
+            }
+            Err(error) => {
+                let line = format!("No new key: {error}. Your key is unchanged.");
+                let _ = inputs.send(Input::StoreJobDone(Err(line)));
+            }
+        }
+    });
 }
 
 /// The runtime stopped on an error (the server refused the login, the
@@ -104,7 +133,8 @@ pub(crate) fn run_account<S>(
 where
     S: KeyStore + Send + 'static,
 {
-    let account = client.account().name.clone();
+    let id = client.account().clone();
+    let account = id.name.clone();
     let fingerprint = client.fingerprint();
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -124,7 +154,7 @@ where
         ));
         let runtime = padlock_runtime::spawn(client, connect(), rng);
         let driver = tokio::spawn(async move {
-            forward(runtime, &input_tx, &mut effect_rx, |_| {
+            forward(runtime, &id, &input_tx, &mut effect_rx, |_| {
                 "That command is for the demo only.".to_owned()
             })
             .await;

@@ -13,9 +13,9 @@ pub mod memory;
 
 use std::time::Duration;
 
-use padlock_core::{Client, Command, PrivacyState, UiEvent};
+use padlock_core::{Client, Command, PrivacyState, SecurityView, UiEvent};
 use padlock_otr::Fingerprint;
-use padlock_store::{FingerprintRecord, KeyStore, Trust};
+use padlock_store::{KeyStore, Trust};
 use padlock_xmpp::{Input, Output, RosterEntry, Subscription};
 use rand_core::CryptoRng;
 use tokio::sync::mpsc;
@@ -117,31 +117,12 @@ pub struct ContactSummary {
     pub pending: usize,
 }
 
-/// What the Security settings screen shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecurityView {
-    /// Our account (bare JID).
-    pub account: String,
-    /// Our key's fingerprint.
-    pub fingerprint: Fingerprint,
-    /// Every contact with a known key, sorted by bare JID.
-    pub contacts: Vec<KnownKeys>,
-}
-
-/// One contact's keys, as the store knows them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KnownKeys {
-    /// The contact's bare JID.
-    pub jid: String,
-    /// The key the private conversation uses now, if it is private.
-    pub in_use: Option<Fingerprint>,
-    /// Every key seen, in the order first seen, with trust and label.
-    pub keys: Vec<FingerprintRecord>,
-}
-
 /// Work on the key store, run inside the loop by [`Request::Store`]: it
 /// gets the store and returns the line to show (an error as `Err`).
-pub struct StoreJob(Box<dyn FnOnce(&mut dyn KeyStore) -> Result<String, String> + Send>);
+pub struct StoreJob(Box<StoreWork>);
+
+/// What a [`StoreJob`] does: the line to show, or an error as `Err`.
+type StoreWork = dyn FnOnce(&mut dyn KeyStore) -> Result<String, String> + Send;
 
 impl StoreJob {
     /// A job.
@@ -269,7 +250,7 @@ impl<S: KeyStore, R: CryptoRng> Runtime<S, R> {
                 self.emit(Event::Contacts(contacts));
             }
             Request::Security => {
-                let view = self.security();
+                let view = self.client.security_view();
                 self.emit(Event::Security(view));
             }
             Request::Store(StoreJob(job)) => {
@@ -319,24 +300,6 @@ impl<S: KeyStore, R: CryptoRng> Runtime<S, R> {
     fn emit(&self, event: Event) {
         // A front end that stopped listening does not stop the loop.
         let _ = self.events.send(event);
-    }
-
-    fn security(&self) -> SecurityView {
-        let store = self.client.store();
-        let account = self.client.account();
-        SecurityView {
-            account: account.name.clone(),
-            fingerprint: self.client.fingerprint(),
-            contacts: store
-                .contacts(account)
-                .into_iter()
-                .map(|jid| KnownKeys {
-                    jid: jid.to_owned(),
-                    in_use: self.client.contact_fingerprint(jid),
-                    keys: store.fingerprints(account, jid).to_vec(),
-                })
-                .collect(),
-        }
     }
 
     fn contacts(&self) -> Vec<ContactSummary> {

@@ -3,6 +3,8 @@
 //! runtime's events. What the app asks of the outside world is an
 //! [`Effect`].
 
+use std::path::PathBuf;
+
 use padlock_core::{Command, Sensitive};
 use padlock_otr::Policy;
 
@@ -99,8 +101,16 @@ pub enum Action {
     Fingerprints,
     /// `/forget`: forget the contact's keys.
     Forget,
-    /// `/otr gen`: generate your key.
+    /// `/otr gen`: generate your key (or, when you have one, open the
+    /// Security settings to generate a new one).
     GenerateKey,
+    /// `/security` (F4): the Security settings screen.
+    Security,
+    /// `/export [FILE]`: export your key and your contacts' trust.
+    Export(Option<String>),
+    /// `/import [PATH]`: import keys and trust (a Padlock bundle, or
+    /// another client's files).
+    Import(Option<String>),
     /// `/otr policy [...]`: show (`None`) or set the policy.
     Policy(Option<PolicyChange>),
     /// `/otr log [on|off]`: show (`None`) or set whether private chats are
@@ -154,4 +164,27 @@ pub enum Effect {
     Bell,
     /// Put this text on the clipboard through the terminal (OSC 52).
     Copy(String),
+    /// Ask the runtime for the Security settings view (answered by
+    /// [`crate::Input::Security`]).
+    QuerySecurity,
+    /// Generate a new key for the account in the background, then give
+    /// it to the core ([`padlock_core::Command::ReplaceKey`]).
+    RegenerateKey,
+    /// Write the key and the contacts' trust into an encrypted bundle at
+    /// `path` (answered by [`crate::Input::StoreJobDone`]).
+    Export {
+        /// Where (an existing file is not overwritten).
+        path: PathBuf,
+        /// The bundle's passphrase.
+        passphrase: Sensitive,
+    },
+    /// Import keys and trust from `path`: a Padlock bundle (with its
+    /// passphrase) or another client's OTR files or directory (answered by
+    /// [`crate::Input::StoreJobDone`]).
+    Import {
+        /// The file or directory.
+        path: PathBuf,
+        /// A bundle's passphrase.
+        passphrase: Option<Sensitive>,
+    },
 }

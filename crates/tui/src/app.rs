@@ -7,8 +7,8 @@ use std::collections::VecDeque;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use padlock_core::{
-    Command, Delivery, KeyWarningLevel, Logging, MessageId, PolicyScope, PrivacyState, Sensitive,
-    SmpProgress, UiEvent,
+    Command, Delivery, KeyWarningLevel, Logging, MessageId, PolicyScope, PrivacyState,
+    SecurityView, Sensitive, SmpProgress, UiEvent,
 };
 use padlock_otr::Fingerprint;
 use padlock_store::{Progress, Trust};
@@ -20,6 +20,7 @@ use crate::dialog::{
 };
 use crate::field::Field;
 use crate::keys::{Binding, KeyMap};
+use crate::security::{Prompt, Security};
 
 /// Where the user's own key stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,8 +149,6 @@ pub struct Contact {
     /// The contact verified us (we answered their question): suggest
     /// verifying them back.
     pub verified_us: bool,
-    /// Keys seen this session, with their last known trust.
-    pub keys_seen: Vec<(Fingerprint, Option<Trust>)>,
 }
 
 impl Contact {
@@ -168,7 +167,6 @@ impl Contact {
             warning: None,
             request: None,
             verified_us: false,
-            keys_seen: Vec::new(),
         }
     }
 
@@ -475,9 +473,25 @@ impl App {
                 }
             }
             UiEvent::Notice { contact, line, .. } => {
-                self.line_for(contact.as_deref(), LineKind::Notice, line)
+                if let Some(screen) = self.security_screen() {
+                    screen.set_note(line.clone());
+                }
+                self.line_for(contact.as_deref(), LineKind::Notice, line);
+            }
+            UiEvent::KeyReplaced {
+                fingerprint, line, ..
+            } => {
+                self.key = KeyStatus::Ready(fingerprint);
+                if let Some(screen) = self.security_screen() {
+                    screen.regenerated(line.clone());
+                    self.effects.push_back(Effect::QuerySecurity);
+                }
+                self.line_for(None, LineKind::Notice, line);
             }
             UiEvent::Refused { contact, line, .. } => {
+                if let Some(screen) = self.security_screen() {
+                    screen.set_note(line.clone());
+                }
                 if let Some(dialog) = contact.as_deref().and_then(|c| self.dialog_for(c))
                     && matches!(dialog.stage, Stage::Waiting | Stage::Checking)
                 {
@@ -511,12 +525,6 @@ impl App {
         c.resource = resource;
         c.fingerprint = fingerprint;
         c.trust = trust;
-        if let Some(fp) = fingerprint {
-            match c.keys_seen.iter_mut().find(|(seen, _)| *seen == fp) {
-                Some(seen) => seen.1 = trust,
-                None => c.keys_seen.push((fp, trust)),
-            }
-        }
         if state == PrivacyState::PrivateVerified {
             c.verified_us = false;
             c.warning = None;
@@ -699,6 +707,31 @@ impl App {
                     _ => None,
                 };
             }
+            Some(Modal::Security(screen)) => {
+                return if screen.is_typing() {
+                    match key.code {
+                        KeyCode::Tab => Some(Action::NextField),
+                        KeyCode::BackTab => Some(Action::PreviousField),
+                        KeyCode::Up => Some(Action::Up),
+                        KeyCode::Down => Some(Action::Down),
+                        _ => editing(key),
+                    }
+                } else {
+                    match key.code {
+                        KeyCode::Esc => Some(Action::Cancel),
+                        KeyCode::Enter => Some(Action::Submit),
+                        KeyCode::Up => Some(Action::Up),
+                        KeyCode::Down => Some(Action::Down),
+                        KeyCode::PageUp => Some(Action::ScrollUp),
+                        KeyCode::PageDown => Some(Action::ScrollDown),
+                        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                            Some(Action::Insert(c))
+                        }
+                        _ if binding == Some(Binding::Security) => Some(Action::Cancel),
+                        _ => None,
+                    }
+                };
+            }
             Some(Modal::Authenticate(_)) => {
                 return match key.code {
                     KeyCode::Esc => Some(Action::Cancel),
@@ -717,6 +750,7 @@ impl App {
         match binding {
             Some(Binding::Padlock) => Some(Action::Padlock),
             Some(Binding::Authenticate) => Some(Action::Authenticate),
+            Some(Binding::Security) => Some(Action::Security),
             Some(Binding::NextContact) => Some(Action::NextContact),
             Some(Binding::PreviousContact) => Some(Action::PreviousContact),
             Some(Binding::ScrollUp) => Some(Action::ScrollUp),
@@ -735,6 +769,16 @@ impl App {
         self.hint = None;
         if matches!(self.modals.last(), Some(Modal::Authenticate(_))) && self.dialog_action(&action)
         {
+            return;
+        }
+        if let Some(Modal::Security(screen)) = self.modals.last_mut()
+            && action != Action::Quit
+        {
+            let reply = screen.handle(action);
+            if reply.close {
+                self.modals.pop();
+            }
+            self.effects.extend(reply.effects);
             return;
         }
         match action {
@@ -843,27 +887,28 @@ impl App {
                 };
                 self.info(line);
             }
-            Action::Fingerprints => self.fingerprints(),
-            Action::Forget => self.info(
-                "Forgetting a contact's keys is done with `padlock fingerprints forget` \
-                 while Padlock is not running."
-                    .to_owned(),
-            ),
-            Action::GenerateKey => {
-                let line = match &self.key {
-                    KeyStatus::Ready(fp) => format!(
-                        "You already have a key ({fp}). To replace it: padlock key generate \
-                         --replace (every contact then sees a new key and must verify it again)."
-                    ),
-                    KeyStatus::Generating { .. } => "Your key is being generated.".to_owned(),
-                    KeyStatus::Missing | KeyStatus::Failed(_) => {
-                        self.effects
-                            .push_back(Effect::Extension(vec!["otr".into(), "gen".into()]));
-                        "Generating your key...".to_owned()
-                    }
-                };
-                self.info(line);
+            Action::Security | Action::Fingerprints | Action::Forget => {
+                self.open_security(None);
             }
+            Action::Export(path) => {
+                let path = path.unwrap_or_else(|| format!("{}.padlock-keys", self.account));
+                self.open_security(Some(Security::export_prompt(&path)));
+            }
+            Action::Import(path) => {
+                let path = path.unwrap_or_default();
+                self.open_security(Some(Security::import_prompt(&path)));
+            }
+            Action::GenerateKey => match &self.key {
+                KeyStatus::Ready(_) => self.open_security(Some(Prompt::Regenerate)),
+                KeyStatus::Generating { .. } => {
+                    self.info("Your key is being generated.".to_owned());
+                }
+                KeyStatus::Missing | KeyStatus::Failed(_) => {
+                    self.effects
+                        .push_back(Effect::Extension(vec!["otr".into(), "gen".into()]));
+                    self.info("Generating your key...".to_owned());
+                }
+            },
             Action::Policy(None) => self.info(
                 "Policies: manual (you press the padlock), opportunistic (the default: private \
                  when the contact can), always (never plaintext). Set with /otr policy NAME \
@@ -1082,27 +1127,50 @@ impl App {
         self.command(Command::AcceptKey { contact, shown });
     }
 
-    fn fingerprints(&mut self) {
-        let Some(c) = self.selected() else {
-            self.error("Select a contact first.".to_owned());
-            return;
+    /// Opens the Security settings (on top of the chat), with the
+    /// selected contact's keys first in view, and asks for the store's view.
+    fn open_security(&mut self, prompt: Option<Prompt>) {
+        let contact = self.selected_jid();
+        self.modals.retain(|m| !matches!(m, Modal::Security(_)));
+        let mut screen = Security::new(contact);
+        if let Some(prompt) = prompt {
+            screen = screen.with_prompt(prompt);
+        }
+        self.modals.push(Modal::Security(Box::new(screen)));
+        self.effects.push_back(Effect::QuerySecurity);
+    }
+
+    fn security_screen(&mut self) -> Option<&mut Security> {
+        self.modals.iter_mut().rev().find_map(|m| match m {
+            Modal::Security(screen) => Some(&mut **screen),
+            _ => None,
+        })
+    }
+
+    /// The store's view for the Security settings arrived.
+    pub fn security_view(&mut self, view: SecurityView) {
+        if let Some(screen) = self.security_screen() {
+            screen.set_view(view);
+        }
+    }
+
+    /// An export or import ended.
+    pub fn store_job_done(&mut self, result: Result<String, String>) {
+        let (line, refresh) = match result {
+            Ok(line) => (line, true),
+            Err(line) => (line, false),
         };
-        let mut lines = vec![format!("Keys of {} seen in this session:", c.jid)];
-        if c.keys_seen.is_empty() {
-            lines.push("  none yet (a key is seen when the chat becomes private)".to_owned());
-        }
-        for (fp, trust) in &c.keys_seen {
-            let current = if c.fingerprint == Some(*fp) {
-                " (in use)"
+        if let Some(screen) = self.security_screen() {
+            if screen.is_regenerating() && !refresh {
+                screen.regenerated(line.clone());
             } else {
-                ""
-            };
-            lines.push(format!("  {fp}  {}{current}", trust_words(*trust)));
+                screen.set_note(line.clone());
+            }
+            if refresh {
+                self.effects.push_back(Effect::QuerySecurity);
+            }
         }
-        lines.push("All keys: padlock fingerprints list".to_owned());
-        for line in lines {
-            self.info(line);
-        }
+        self.info(line);
     }
 
     fn status(&mut self) {
@@ -1435,6 +1503,7 @@ fn binding_help(binding: Binding) -> &'static str {
     match binding {
         Binding::Padlock => "the padlock: start, refresh or end the private chat",
         Binding::Authenticate => "authenticate the contact",
+        Binding::Security => "security settings: your key, your contacts' keys, export, import",
         Binding::NextContact => "next contact",
         Binding::PreviousContact => "previous contact",
         Binding::ScrollUp => "scroll up",

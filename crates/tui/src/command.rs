@@ -31,7 +31,8 @@ const OTR_VERBS: &[(&str, &str, &str)] = &[
     (
         "gen",
         "",
-        "generate your key (done automatically on first use)",
+        "generate your key (done automatically on first use); with a key, a new one \
+         (contacts then see a new key and must verify it again)",
     ),
     ("myfp", "", "show your fingerprint"),
     ("theirfp", "", "show the contact's fingerprint"),
@@ -89,11 +90,32 @@ const OTR_VERBS: &[(&str, &str, &str)] = &[
 const OTHER: &[(&str, &str, &str)] = &[
     ("verify", "", "authenticate the contact (the guided dialog)"),
     (
+        "security",
+        "",
+        "security settings: your key, every contact's keys (verify, unverify, forget, \
+         label, copy), export, import",
+    ),
+    (
         "fingerprints",
         "",
-        "the contact's keys seen and their trust",
+        "the contact's keys seen and their trust (in the security settings)",
     ),
-    ("forget", "", "forget the contact's keys"),
+    (
+        "forget",
+        "",
+        "forget one of the contact's keys (in the security settings: F on the key)",
+    ),
+    (
+        "export",
+        "[file]",
+        "write your key and your contacts' trust into a file encrypted with a passphrase, \
+         for another device",
+    ),
+    (
+        "import",
+        "[path]",
+        "import keys and trust: a Padlock export, or Pidgin/libotr, Gajim/potr or Jitsi files",
+    ),
     ("status", "", "the chat's state in words"),
     ("help", "[command]", "this help, or one command's"),
     ("quit", "", "end private chats and quit"),
@@ -162,6 +184,9 @@ pub fn parse(line: &str, extensions: &[Extension]) -> Result<Action, ParseError>
         "verify" => no_args(Action::Authenticate, rest, "/verify"),
         "fingerprints" => no_args(Action::Fingerprints, rest, "/fingerprints"),
         "forget" => no_args(Action::Forget, rest, "/forget"),
+        "security" => no_args(Action::Security, rest, "/security"),
+        "export" => Ok(Action::Export((!rest.is_empty()).then(|| rest.to_owned()))),
+        "import" => Ok(Action::Import((!rest.is_empty()).then(|| rest.to_owned()))),
         "status" => no_args(Action::Status, rest, "/status"),
         "quit" => no_args(Action::Quit, rest, "/quit"),
         "help" => Ok(Action::Help(
@@ -450,6 +475,16 @@ mod tests {
         assert_eq!(ok("/otr verify"), Action::Authenticate);
         assert_eq!(ok("/fingerprints"), Action::Fingerprints);
         assert_eq!(ok("/forget"), Action::Forget);
+        assert_eq!(ok("/security"), Action::Security);
+        assert_eq!(ok("/export"), Action::Export(None));
+        assert_eq!(
+            ok("/export /tmp/my keys"),
+            Action::Export(Some("/tmp/my keys".into()))
+        );
+        assert_eq!(
+            ok("/import ~/.purple"),
+            Action::Import(Some("~/.purple".into()))
+        );
         assert_eq!(ok("/status"), Action::Status);
         assert_eq!(ok("/help"), Action::Help(None));
         assert_eq!(ok("/help /otr"), Action::Help(Some("otr".into())));

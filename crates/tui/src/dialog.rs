@@ -279,6 +279,8 @@ pub enum Modal {
     Authenticate(Box<Authenticate>),
     /// The help (lines of text).
     Help(Vec<String>),
+    /// The Security settings screen.
+    Security(Box<crate::security::Security>),
 }
 
 /// Splits a fingerprint into its five groups of eight.

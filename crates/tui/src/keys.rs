@@ -8,6 +8,7 @@
 //! [keys]
 //! padlock = ["F2", "Ctrl-p"]          # start, refresh or end the private chat
 //! authenticate = ["F3"]               # the Authenticate dialog
+//! security = ["F4"]                   # the Security settings screen
 //! next_contact = ["Alt-Down", "Ctrl-n"]
 //! previous_contact = ["Alt-Up"]
 //! scroll_up = ["PageUp"]
@@ -36,6 +37,8 @@ pub enum Binding {
     Padlock,
     /// Open the Authenticate dialog.
     Authenticate,
+    /// Open the Security settings screen.
+    Security,
     /// Select the next contact.
     NextContact,
     /// Select the previous contact.
@@ -52,9 +55,10 @@ pub enum Binding {
 
 impl Binding {
     /// Every binding, in the order the help lists them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Padlock,
         Self::Authenticate,
+        Self::Security,
         Self::NextContact,
         Self::PreviousContact,
         Self::ScrollUp,
@@ -68,6 +72,7 @@ impl Binding {
         match self {
             Self::Padlock => "padlock",
             Self::Authenticate => "authenticate",
+            Self::Security => "security",
             Self::NextContact => "next_contact",
             Self::PreviousContact => "previous_contact",
             Self::ScrollUp => "scroll_up",
@@ -81,6 +86,7 @@ impl Binding {
         match self {
             Self::Padlock => &["F2", "Ctrl-p"],
             Self::Authenticate => &["F3"],
+            Self::Security => &["F4"],
             Self::NextContact => &["Alt-Down", "Ctrl-n"],
             Self::PreviousContact => &["Alt-Up"],
             Self::ScrollUp => &["PageUp"],

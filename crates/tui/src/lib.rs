@@ -44,6 +44,7 @@ pub mod command;
 pub mod dialog;
 pub mod field;
 pub mod keys;
+pub mod security;
 mod render;
 pub mod terminal;
 

@@ -24,6 +24,8 @@ use crate::dialog::{
     Authenticate, KeyChangeWarning, Method, Modal, Outcome, PasteCheck, Role, Stage, groups,
 };
 use crate::keys::Binding;
+use crate::security::{Prompt, Security};
+use padlock_store::Trust;
 
 /// Width of the contact list.
 const CONTACTS_WIDTH: u16 = 26;
@@ -53,6 +55,11 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
             }
         }
         Some(Modal::Help(lines)) => render_help(lines, app.help_scroll(), frame),
+        Some(Modal::Security(screen)) => {
+            if let Some(position) = render_security(app, screen, frame) {
+                frame.set_cursor_position(position);
+            }
+        }
         _ => frame.set_cursor_position(cursor),
     }
 }
@@ -729,6 +736,283 @@ fn render_help(lines: &[String], scroll: usize, frame: &mut Frame<'_>) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(Paragraph::new(visible), inner);
+}
+
+/// The Security settings screen: nearly the whole terminal.
+fn render_security(app: &App, screen: &Security, frame: &mut Frame<'_>) -> Option<Position> {
+    let full = frame.area();
+    let width = full.width.min(100);
+    let area = centered(full, width, full.height.saturating_sub(2).max(3));
+    frame.render_widget(Clear, area);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(" Security settings (Esc closes) ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let text_width = usize::from(inner.width).max(1);
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let dim = Style::new().fg(Color::DarkGray);
+
+    let mut top: Vec<Line<'_>> = vec![
+        Line::from(vec![
+            Span::raw(format!("{:<14}", "Account:")),
+            Span::styled(app.account().to_owned(), bold),
+        ]),
+        fingerprint_rows(
+            "Your key:",
+            screen
+                .view()
+                .map(|view| &view.fingerprint)
+                .or(match app.key() {
+                    KeyStatus::Ready(fp) => Some(fp),
+                    _ => None,
+                }),
+        ),
+    ];
+    let regenerate = if screen.is_regenerating() {
+        "generating a new key in the background...".to_owned()
+    } else {
+        "[G] generate a new key (contacts see a new key and must verify it again)".to_owned()
+    };
+    top.push(Line::styled(format!("{:<14}{regenerate}", ""), dim));
+    top.push(Line::raw(""));
+    top.push(Line::styled("Your contacts' keys", bold));
+
+    // The bottom: the open prompt, or the note, then the keys to press.
+    let (bottom, cursor) = security_prompt(screen, text_width);
+    let rows_for_list = usize::from(inner.height)
+        .saturating_sub(top.len() + bottom.len())
+        .max(1);
+    let list = security_list(screen, text_width, rows_for_list);
+
+    let mut lines = top;
+    let list_len = list.len();
+    lines.extend(list);
+    let pad = rows_for_list.saturating_sub(list_len);
+    lines.extend(std::iter::repeat_n(Line::raw(""), pad));
+    let prompt_row = lines.len();
+    lines.extend(bottom);
+    frame.render_widget(Paragraph::new(lines), inner);
+    cursor.map(|(row, column)| Position {
+        x: inner.x
+            + u16::try_from(column)
+                .unwrap_or(0)
+                .min(inner.width.saturating_sub(1)),
+        y: inner.y
+            + u16::try_from(prompt_row + row)
+                .unwrap_or(0)
+                .min(inner.height.saturating_sub(1)),
+    })
+}
+
+/// The known keys, contact by contact, scrolled to keep the selection in
+/// view.
+fn security_list(screen: &Security, width: usize, height: usize) -> Vec<Line<'static>> {
+    let rows = screen.rows();
+    if screen.view().is_none() {
+        return vec![Line::raw("  Reading the key store...")];
+    }
+    if rows.is_empty() {
+        return wrap(
+            "  None yet: a contact's key is known once a chat with them has been private.",
+            width,
+        )
+        .into_iter()
+        .map(Line::raw)
+        .collect();
+    }
+    let mut lines: Vec<(Line<'static>, Option<usize>)> = Vec::new();
+    let mut contact = "";
+    for (index, row) in rows.iter().enumerate() {
+        if row.contact != contact {
+            contact = row.contact;
+            lines.push((
+                Line::styled(
+                    format!("  {contact}"),
+                    Style::new().add_modifier(Modifier::BOLD),
+                ),
+                None,
+            ));
+        }
+        let selected = index == screen.selected();
+        let marker = if selected { "▶ " } else { "  " };
+        let trust = match row.record.trust {
+            Trust::Unverified => "○ not verified".to_owned(),
+            trust => format!("● {}", trust_words(Some(trust))),
+        };
+        let mut text = format!("{}  {trust}", groups(&row.record.fingerprint).join(" "));
+        if row.in_use {
+            text.push_str("  (in use)");
+        }
+        if let Some(label) = &row.record.label {
+            text.push_str(&format!("  \"{label}\""));
+        }
+        let style = match (selected, row.record.trust) {
+            (true, _) => Style::new().add_modifier(Modifier::REVERSED),
+            (false, Trust::Unverified) => Style::new(),
+            (false, _) => Style::new().fg(Color::Green),
+        };
+        for (i, part) in wrap(&text, width.saturating_sub(6).max(1))
+            .into_iter()
+            .enumerate()
+        {
+            let lead = if i == 0 { marker } else { "  " };
+            lines.push((
+                Line::styled(format!("{lead}    {part}"), style),
+                Some(index),
+            ));
+        }
+    }
+    // Scroll so that the selected key's first line is visible.
+    let first = lines
+        .iter()
+        .position(|(_, index)| *index == Some(screen.selected()))
+        .unwrap_or(0);
+    let skip = (first + 2)
+        .saturating_sub(height)
+        .min(first.saturating_sub(1));
+    lines
+        .into_iter()
+        .skip(skip)
+        .take(height)
+        .map(|(line, _)| line)
+        .collect()
+}
+
+/// The prompt (or the note and the key list) under the list, and where
+/// the cursor goes in it (row, column).
+fn security_prompt(
+    screen: &Security,
+    width: usize,
+) -> (Vec<Line<'static>>, Option<(usize, usize)>) {
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let loud = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line<'static>> = vec![Line::raw("")];
+    let mut cursor = None;
+    let say = |lines: &mut Vec<Line<'static>>, text: &str, style: Style| {
+        lines.extend(
+            wrap(text, width)
+                .into_iter()
+                .map(|row| Line::styled(row, style)),
+        );
+    };
+    match screen.prompt() {
+        None => {
+            if let Some(note) = screen.note() {
+                say(&mut lines, note, bold);
+            }
+            say(
+                &mut lines,
+                "↑↓ choose a key   V verify   U unverify   F forget   L label   C copy   \
+                 G new key   E export   I import   Esc close",
+                Style::new().fg(Color::DarkGray),
+            );
+        }
+        Some(Prompt::Verify {
+            contact,
+            fingerprint,
+        }) => {
+            say(
+                &mut lines,
+                &format!(
+                    "I have verified that {} is the correct fingerprint for {contact}.",
+                    groups(fingerprint).join(" ")
+                ),
+                bold,
+            );
+            say(&mut lines, "[Y] yes, mark it verified   [N] no", bold);
+        }
+        Some(Prompt::Forget {
+            contact,
+            fingerprint,
+        }) => {
+            say(
+                &mut lines,
+                &format!(
+                    "Forget {contact}'s key {} and its trust? If it is used again it is a \
+                     first contact.",
+                    groups(fingerprint).join(" ")
+                ),
+                bold,
+            );
+            say(&mut lines, "[Y] forget it   [N] keep it", bold);
+        }
+        Some(Prompt::Regenerate) => {
+            say(
+                &mut lines,
+                "Generate a new key? Your contacts will see a NEW KEY: those who verified \
+                 you must verify you again, and your private chats end now. Keep the old key \
+                 only if you exported it.",
+                loud,
+            );
+            say(
+                &mut lines,
+                "[Y] generate a new key   [N] keep this one",
+                bold,
+            );
+        }
+        Some(Prompt::Label { contact, field, .. }) => {
+            say(
+                &mut lines,
+                &format!("A label for this key of {contact} (empty removes it), Enter saves:"),
+                bold,
+            );
+            cursor = Some((lines.len(), 8 + field.cursor()));
+            lines.push(Line::raw(format!("Label:  {}", field.as_str())));
+        }
+        Some(Prompt::Export(form)) => {
+            say(
+                &mut lines,
+                "Export your key and your contacts' trust into a file encrypted with a \
+                 passphrase (import it on the other device). Tab: next field, Enter: export.",
+                bold,
+            );
+            let labels = ["File:       ", "Passphrase: ", "Again:      "];
+            let values = [
+                form.path.as_str().to_owned(),
+                "•".repeat(form.passphrase.as_str().chars().count()),
+                "•".repeat(form.repeat.as_str().chars().count()),
+            ];
+            let cursors = [
+                form.path.cursor(),
+                form.passphrase.cursor(),
+                form.repeat.cursor(),
+            ];
+            for (i, (label, value)) in labels.iter().zip(values).enumerate() {
+                if i == form.focus {
+                    cursor = Some((lines.len(), label.chars().count() + cursors[i]));
+                }
+                lines.push(Line::raw(format!("{label}{value}")));
+            }
+            if let Some(error) = &form.error {
+                say(&mut lines, error, loud);
+            }
+        }
+        Some(Prompt::Import(form)) => {
+            say(
+                &mut lines,
+                "Import keys and trust: a Padlock export (with its passphrase), or a \
+                 directory or files of Pidgin/libotr, Gajim/potr or Jitsi. Enter: import.",
+                bold,
+            );
+            let labels = ["Path:       ", "Passphrase: "];
+            let values = [
+                form.path.as_str().to_owned(),
+                "•".repeat(form.passphrase.as_str().chars().count()),
+            ];
+            let cursors = [form.path.cursor(), form.passphrase.cursor()];
+            for (i, (label, value)) in labels.iter().zip(values).enumerate() {
+                if i == form.focus {
+                    cursor = Some((lines.len(), label.chars().count() + cursors[i]));
+                }
+                lines.push(Line::raw(format!("{label}{value}")));
+            }
+            if let Some(error) = &form.error {
+                say(&mut lines, error, loud);
+            }
+        }
+    }
+    (lines, cursor)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crossterm::terminal::{
 };
 use crossterm::{cursor, execute};
 use futures::StreamExt;
-use padlock_core::UiEvent;
+use padlock_core::{SecurityView, UiEvent};
 use padlock_store::Progress;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -36,6 +36,11 @@ pub enum Input {
     Contact(String),
     /// A line from the front end for the console or the selected chat.
     Info(String),
+    /// The Security settings view the app asked for
+    /// ([`Effect::QuerySecurity`]).
+    Security(SecurityView),
+    /// An export or import ended: what to tell the user.
+    StoreJobDone(Result<String, String>),
     /// The runtime stopped: the loop ends (with the reason when it was not
     /// asked for).
     Stopped(Option<String>),
@@ -50,6 +55,8 @@ impl App {
             Input::Connection(connection) => self.set_connection(connection),
             Input::Contact(jid) => self.add_contact(&jid),
             Input::Info(line) => self.show_info(line),
+            Input::Security(view) => self.security_view(view),
+            Input::StoreJobDone(result) => self.store_job_done(result),
             Input::Stopped(_) => return false,
         }
         true

@@ -27,6 +27,16 @@ enum FirstRun {
     PassphraseStdin,
 }
 
+/// The parameters for new passphrases: the recommended ones, unless the
+/// tests asked for fast insecure ones through the environment.
+pub(crate) fn kdf_from_env() -> KdfParams {
+    if std::env::var_os(INSECURE_KDF_ENV).is_some_and(|value| value == "1") {
+        KdfParams::insecure_for_testing_only()
+    } else {
+        KdfParams::RECOMMENDED
+    }
+}
+
 /// The environment of one command.
 pub(crate) struct Context {
     /// The store directory.
@@ -53,12 +63,7 @@ impl Context {
             Some(dir) => dir.clone(),
             None => padlock_store::default_dir()?,
         };
-        let insecure = std::env::var_os(INSECURE_KDF_ENV).is_some_and(|value| value == "1");
-        let kdf = if insecure {
-            KdfParams::insecure_for_testing_only()
-        } else {
-            KdfParams::RECOMMENDED
-        };
+        let kdf = kdf_from_env();
         let first_run = if global.no_passphrase {
             FirstRun::Plain
         } else if global.passphrase_stdin {

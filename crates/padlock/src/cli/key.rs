@@ -541,19 +541,7 @@ fn import(cx: &mut Context, paths: &[PathBuf]) -> Result<(), CliError> {
         .into_iter()
         .map(|account| (account.id().clone(), account.instance_tag()))
         .collect();
-    let mut outcome = bundle::BundleOutcome::default();
-    if !report.accounts.is_empty() || !report.fingerprints.is_empty() {
-        outcome.import = store.apply_import(&report)?;
-    }
-    for bundle in bundles {
-        let next = bundle::import_bundle(store, bundle)?;
-        outcome.import.keys_added.extend(next.import.keys_added);
-        outcome.import.keys_kept.extend(next.import.keys_kept);
-        outcome.import.fingerprints_added += next.import.fingerprints_added;
-        outcome.import.fingerprints_upgraded += next.import.fingerprints_upgraded;
-        outcome.policies_set.extend(next.policies_set);
-        outcome.labels_added += next.labels_added;
-    }
+    let (outcome, assigned) = merge_into(store, &report, bundles)?;
     let instance_tags_imported: Vec<TagJson> = store
         .accounts()
         .into_iter()
@@ -564,16 +552,10 @@ fn import(cx: &mut Context, paths: &[PathBuf]) -> Result<(), CliError> {
                 .map(|tag| tag_json(account.id(), tag))
         })
         .collect();
-    // An account that received a key without an instance tag gets a fresh
-    // one: an instance tag belongs to this device.
-    let mut instance_tags_assigned = Vec::new();
-    for id in &outcome.import.keys_added {
-        if store.account(id).and_then(Account::instance_tag).is_none() {
-            let tag = random_instance_tag().map_err(keygen_error)?;
-            store.set_instance_tag(id, tag)?;
-            instance_tags_assigned.push(tag_json(id, tag));
-        }
-    }
+    let instance_tags_assigned = assigned
+        .iter()
+        .map(|(id, tag)| tag_json(id, *tag))
+        .collect();
     let document = ImportJson {
         version: JSON_VERSION,
         command: "key import",
@@ -699,7 +681,40 @@ fn tag_json(id: &AccountId, tag: InstanceTag) -> TagJson {
     }
 }
 
-fn merge(into: &mut ImportReport, from: ImportReport) {
+/// Merges what was read (other clients' files in `report`, opened Padlock
+/// bundles) into `store`, then gives a fresh instance tag to every account
+/// that received a key without one (an instance tag belongs to a device).
+/// Returns what changed and the tags assigned.
+pub(crate) fn merge_into<S: KeyStore + ?Sized>(
+    store: &mut S,
+    report: &ImportReport,
+    bundles: Vec<Bundle>,
+) -> Result<(bundle::BundleOutcome, Vec<(AccountId, InstanceTag)>), CliError> {
+    let mut outcome = bundle::BundleOutcome::default();
+    if !report.accounts.is_empty() || !report.fingerprints.is_empty() {
+        outcome.import = store.apply_import(report)?;
+    }
+    for bundle in bundles {
+        let next = bundle::import_bundle(store, bundle)?;
+        outcome.import.keys_added.extend(next.import.keys_added);
+        outcome.import.keys_kept.extend(next.import.keys_kept);
+        outcome.import.fingerprints_added += next.import.fingerprints_added;
+        outcome.import.fingerprints_upgraded += next.import.fingerprints_upgraded;
+        outcome.policies_set.extend(next.policies_set);
+        outcome.labels_added += next.labels_added;
+    }
+    let mut assigned = Vec::new();
+    for id in &outcome.import.keys_added {
+        if store.account(id).and_then(Account::instance_tag).is_none() {
+            let tag = random_instance_tag().map_err(keygen_error)?;
+            store.set_instance_tag(id, tag)?;
+            assigned.push((id.clone(), tag));
+        }
+    }
+    Ok((outcome, assigned))
+}
+
+pub(crate) fn merge(into: &mut ImportReport, from: ImportReport) {
     into.accounts.extend(from.accounts);
     into.fingerprints.extend(from.fingerprints);
     into.skipped.extend(from.skipped);
@@ -707,7 +722,7 @@ fn merge(into: &mut ImportReport, from: ImportReport) {
 
 /// The file's bytes if it is a Padlock bundle.
 /// (Other files are read again by their importer; this copy is zeroized.)
-fn read_bundle(path: &Path, len: u64) -> Result<Option<Zeroizing<Vec<u8>>>, CliError> {
+pub(crate) fn read_bundle(path: &Path, len: u64) -> Result<Option<Zeroizing<Vec<u8>>>, CliError> {
     if len > MAX_FILE_LEN {
         return Ok(None);
     }

@@ -21,6 +21,7 @@ mod login;
 mod output;
 mod passphrase;
 mod prompt;
+pub(crate) mod store_jobs;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

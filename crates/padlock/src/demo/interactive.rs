@@ -9,7 +9,7 @@ use std::time::Instant;
 use padlock_core::{Client, Config};
 use padlock_otr::{InstanceTag, Otr, Policy, PrivateKey};
 use padlock_runtime::memory::linked_pair;
-use padlock_store::{MemoryStore, Progress};
+use padlock_store::{AccountId, MemoryStore, Progress};
 use padlock_tui::command::{CommandHelp, Extension};
 use padlock_tui::keys::KeyMap;
 use padlock_tui::{App, Effect, Input};
@@ -124,7 +124,8 @@ async fn drive(
         YOU_FULL,
         bot_rx,
     ));
-    tui_session::forward(you, &inputs, &mut effects, |words| {
+    let account = AccountId::new(YOU, "xmpp");
+    tui_session::forward(you, &account, &inputs, &mut effects, |words| {
         demo_command(words, &mut rng, seeded, &bot_tx)
     })
     .await;
