@@ -941,15 +941,10 @@ impl<S: KeyStore> Client<S> {
             );
             return self.refuse(Some(contact), Refusal::Invalid, line);
         }
-        let account = self.config.account.clone();
-        if self
-            .store
-            .fingerprint(&account, contact, &fingerprint)
-            .is_none()
-        {
-            let line = format!("No key {fingerprint} is known for {contact}.");
-            return self.refuse(Some(contact), Refusal::Invalid, line);
+        if !self.knows_key(contact, fingerprint) {
+            return;
         }
+        let account = self.config.account.clone();
         match self.store.forget(&account, contact, &fingerprint) {
             Ok(()) => {
                 let line = format!(
@@ -962,16 +957,25 @@ impl<S: KeyStore> Client<S> {
         }
     }
 
-    fn label(&mut self, contact: &str, fingerprint: Fingerprint, label: Option<&str>) {
-        let account = self.config.account.clone();
-        if self
+    /// Whether the store knows this key of `contact`; refuses (says so)
+    /// when it does not.
+    fn knows_key(&mut self, contact: &str, fingerprint: Fingerprint) -> bool {
+        let known = self
             .store
-            .fingerprint(&account, contact, &fingerprint)
-            .is_none()
-        {
+            .fingerprint(&self.config.account, contact, &fingerprint)
+            .is_some();
+        if !known {
             let line = format!("No key {fingerprint} is known for {contact}.");
-            return self.refuse(Some(contact), Refusal::Invalid, line);
+            self.refuse(Some(contact), Refusal::Invalid, line);
         }
+        known
+    }
+
+    fn label(&mut self, contact: &str, fingerprint: Fingerprint, label: Option<&str>) {
+        if !self.knows_key(contact, fingerprint) {
+            return;
+        }
+        let account = self.config.account.clone();
         let label = label.map(str::trim).filter(|label| !label.is_empty());
         match self.store.label(&account, contact, &fingerprint, label) {
             Ok(()) => {

@@ -2,16 +2,19 @@
 //!
 //! `padlock chat --account JID` opens the terminal UI for an XMPP account
 //! set up with `padlock account add`; `padlock` alone opens it for the
-//! only account set up, and otherwise runs `padlock demo`: the terminal UI
-//! with a built-in demo contact, over an in-memory network, with the same
-//! engine that talks to Pidgin, Adium and Gajim; with `--script` (or
-//! without a terminal) it prints the whole OTR flow as a text walkthrough.
+//! only account set up, with none opens the first-run guide (set up an
+//! account, or try the demo), and otherwise runs `padlock demo`: the
+//! terminal UI with a built-in demo contact, over an in-memory network,
+//! with the same engine that talks to Pidgin, Adium and Gajim; with
+//! `--script` (or without a terminal) it prints the whole OTR flow as a
+//! text walkthrough.
 //! `padlock key`, `padlock fingerprints` and `padlock passphrase` manage
 //! your keys and your contacts' trust in the key store; `padlock headless`
 //! serves scripts and bots (docs/cli.md).
 
 mod cli;
 mod demo;
+mod first_run;
 mod tui_bridge;
 mod tui_session;
 
@@ -54,7 +57,8 @@ fn main() -> ExitCode {
     let command = match cli.command {
         Some(command) => command,
         None => {
-            // The only account set up, if there is one; else the demo.
+            // The only account set up, if there is one; with none, the
+            // first-run guide; else (or if the guide says so) the demo.
             if terminal && let Some(code) = cli::run_default(&cli.global) {
                 return code;
             }

@@ -96,18 +96,18 @@ fn the_seed_flow_in_a_real_terminal() {
 }
 
 #[test]
-fn padlock_alone_without_an_account_is_the_demo_and_says_how_to_add_one() {
+fn padlock_alone_without_an_account_opens_the_guide_which_offers_the_demo() {
     let padlock = env!("CARGO_BIN_EXE_padlock");
     let store = std::env::temp_dir().join(format!("padlock-no-store-{}", std::process::id()));
     let tmux = Tmux::start(
         &socket("alone"),
         &reporting_exit(&format!("{padlock} --store {}", store.display())),
     );
+    tmux.wait_for("No account is set up on this device yet");
+    tmux.keys(&["d"]);
     tmux.wait_for("Welcome to the Padlock demo");
     tmux.keys(&["C-q"]);
     tmux.assert_exited_and_restored();
-    let screen = tmux.screen();
-    assert!(screen.contains("padlock account add JID"), "{screen}");
     assert!(!store.exists(), "no store is created");
 }
 
@@ -132,4 +132,119 @@ fn script_mode_is_the_text_walkthrough_even_at_a_terminal() {
     let screen = tmux.wait_for("EXITED");
     assert!(screen.contains("EXITED 0"), "{screen}");
     assert!(screen.contains("That is the whole flow"), "{screen}");
+}
+
+/// The five groups of "Your key:" on the Security settings screen.
+fn your_key(screen: &str) -> String {
+    let row = screen
+        .lines()
+        .find_map(|line| line.split_once("Your key:"))
+        .map(|(_, rest)| rest.to_owned())
+        .unwrap_or_else(|| panic!("no key on the screen:\n{screen}"));
+    row.split_whitespace()
+        .take_while(|group| group.len() == 8 && group.chars().all(|c| c.is_ascii_hexdigit()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn security_settings_verify_label_export_and_a_new_key() {
+    let padlock = env!("CARGO_BIN_EXE_padlock");
+    let dir = std::env::temp_dir().join(format!("padlock-security-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let bundle = dir.join("keys.padlock");
+    let tmux = Tmux::start(
+        &socket("security"),
+        &reporting_exit(&format!("{padlock} demo")),
+    );
+    // Sam greets once both keys are ready.
+    tmux.wait_for("press F2 (the padlock)");
+    tmux.keys(&["F2"]);
+    tmux.wait_status("Private, unverified");
+
+    // Sam's key as the store knows it: in use, not verified.
+    tmux.keys(&["F4"]);
+    let screen = tmux.wait_for("(in use)");
+    assert!(screen.contains("Security settings"), "{screen}");
+    assert!(screen.contains("sam@demo.padlock"), "{screen}");
+    assert!(screen.contains("not verified  (in use)"), "{screen}");
+    let mine = your_key(&screen);
+    assert_eq!(mine.len(), 44, "{screen}");
+
+    // Verify it from the list, after the question naming the key.
+    tmux.keys(&["v"]);
+    tmux.wait_for("I have verified that");
+    tmux.keys(&["y"]);
+    tmux.wait_status("Private, verified");
+    tmux.wait_for("verified by comparing fingerprints  (in use)");
+
+    // A label.
+    tmux.keys(&["l"]);
+    tmux.wait_for("A label for this key");
+    tmux.type_text("Sam's phone");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("\"Sam's phone\"");
+
+    // Export, with the passphrase twice (never shown).
+    tmux.keys(&["e"]);
+    tmux.wait_for("Export your key");
+    tmux.type_text(bundle.to_str().unwrap());
+    tmux.keys(&["Tab"]);
+    tmux.type_text("bundle secret");
+    tmux.keys(&["Tab"]);
+    tmux.type_text("bundle secret");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Wrote your key");
+    assert!(!screen.contains("bundle secret"), "{screen}");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&bundle).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // Another device imports it: the same key, Sam's key verified and
+    // labelled.
+    let other = dir.join("other-device");
+    let mut import = Command::new(padlock)
+        .args([
+            "--store",
+            other.to_str().unwrap(),
+            "--no-passphrase",
+            "--json",
+        ])
+        .args(["key", "import", bundle.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = import.stdin.take().unwrap();
+        stdin.write_all(b"bundle secret\n").unwrap();
+    }
+    let output = import.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let imported: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let fingerprint = imported["keys_added"][0]["fingerprint"].as_str().unwrap();
+    assert_eq!(
+        fingerprint.to_uppercase().replace(' ', ""),
+        mine.replace(' ', "")
+    );
+    assert_eq!(imported["fingerprints_added"], 1);
+    assert_eq!(imported["labels_added"], 1);
+
+    // A new key: asked first, the private chat ends, the key changes.
+    tmux.keys(&["g"]);
+    tmux.wait_for("Generate a new key?");
+    tmux.keys(&["y"]);
+    tmux.wait_for("Your new key's fingerprint is");
+    tmux.wait_status("Not private");
+    let screen = tmux.wait("the new key on screen", |screen| {
+        screen.contains("Your key:") && your_key(screen) != mine
+    });
+    assert_eq!(your_key(&screen).len(), 44, "{screen}");
+
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["C-q"]);
+    tmux.assert_exited_and_restored();
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -43,9 +43,10 @@ pub mod app;
 pub mod command;
 pub mod dialog;
 pub mod field;
+pub mod guide;
 pub mod keys;
-pub mod security;
 mod render;
+pub mod security;
 pub mod terminal;
 
 pub use action::{Action, Effect};

@@ -960,51 +960,33 @@ fn security_prompt(
             cursor = Some((lines.len(), 8 + field.cursor()));
             lines.push(Line::raw(format!("Label:  {}", field.as_str())));
         }
-        Some(Prompt::Export(form)) => {
-            say(
-                &mut lines,
-                "Export your key and your contacts' trust into a file encrypted with a \
-                 passphrase (import it on the other device). Tab: next field, Enter: export.",
-                bold,
-            );
-            let labels = ["File:       ", "Passphrase: ", "Again:      "];
-            let values = [
-                form.path.as_str().to_owned(),
-                "•".repeat(form.passphrase.as_str().chars().count()),
-                "•".repeat(form.repeat.as_str().chars().count()),
-            ];
-            let cursors = [
-                form.path.cursor(),
-                form.passphrase.cursor(),
-                form.repeat.cursor(),
-            ];
-            for (i, (label, value)) in labels.iter().zip(values).enumerate() {
+        Some(Prompt::Export(form) | Prompt::Import(form)) => {
+            let exporting = matches!(screen.prompt(), Some(Prompt::Export(_)));
+            let (intro, labels): (&str, &[&str]) = if exporting {
+                (
+                    "Export your key and your contacts' trust into a file encrypted with a \
+                     passphrase (import it on the other device). Tab: next field, Enter: export.",
+                    &["File:       ", "Passphrase: ", "Again:      "],
+                )
+            } else {
+                (
+                    "Import keys and trust: a Padlock export (with its passphrase), or a \
+                     directory or files of Pidgin/libotr, Gajim/potr or Jitsi. Enter: import.",
+                    &["Path:       ", "Passphrase: "],
+                )
+            };
+            say(&mut lines, intro, bold);
+            let fields = [&form.path, &form.passphrase, &form.repeat];
+            for (i, (label, field)) in labels.iter().zip(fields).enumerate() {
                 if i == form.focus {
-                    cursor = Some((lines.len(), label.chars().count() + cursors[i]));
+                    cursor = Some((lines.len(), label.chars().count() + field.cursor()));
                 }
-                lines.push(Line::raw(format!("{label}{value}")));
-            }
-            if let Some(error) = &form.error {
-                say(&mut lines, error, loud);
-            }
-        }
-        Some(Prompt::Import(form)) => {
-            say(
-                &mut lines,
-                "Import keys and trust: a Padlock export (with its passphrase), or a \
-                 directory or files of Pidgin/libotr, Gajim/potr or Jitsi. Enter: import.",
-                bold,
-            );
-            let labels = ["Path:       ", "Passphrase: "];
-            let values = [
-                form.path.as_str().to_owned(),
-                "•".repeat(form.passphrase.as_str().chars().count()),
-            ];
-            let cursors = [form.path.cursor(), form.passphrase.cursor()];
-            for (i, (label, value)) in labels.iter().zip(values).enumerate() {
-                if i == form.focus {
-                    cursor = Some((lines.len(), label.chars().count() + cursors[i]));
-                }
+                // Only the path is shown; passphrases are dots.
+                let value = if i == 0 {
+                    field.as_str().to_owned()
+                } else {
+                    "•".repeat(field.as_str().chars().count())
+                };
                 lines.push(Line::raw(format!("{label}{value}")));
             }
             if let Some(error) = &form.error {

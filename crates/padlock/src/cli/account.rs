@@ -19,7 +19,7 @@ use super::output::{AccountJson, JSON_VERSION, print_json};
 
 /// How long `account add` waits for the server before calling it
 /// unreachable.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const CHECK_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub(crate) fn run(cx: &mut Context, command: AccountCommand) -> Result<(), CliError> {
     match command {
@@ -40,7 +40,7 @@ pub(crate) fn run(cx: &mut Context, command: AccountCommand) -> Result<(), CliEr
 }
 
 /// The connection settings from the command line, checked.
-fn connection(
+pub(crate) fn connection(
     server: Option<&str>,
     ca_file: Option<PathBuf>,
     password_command: Option<String>,
@@ -75,7 +75,7 @@ fn connection(
 }
 
 /// `host`, `host:port` or `[v6]:port`.
-fn parse_server(text: &str) -> Result<(String, Option<u16>), CliError> {
+pub(crate) fn parse_server(text: &str) -> Result<(String, Option<u16>), CliError> {
     let bad = || {
         CliError::new(
             ErrorCode::InvalidInput,

@@ -1,14 +1,17 @@
 //! `padlock chat --account JID`: the terminal UI for one account over
 //! XMPP; and `padlock` alone, which opens it for the only account set up
-//! (else the demo, saying how to add or pick an account).
+//! (with none, the first-run guide; with several, the demo, saying how to
+//! pick one).
 
 use std::io::{self, IsTerminal as _};
 
 use padlock_store::Store;
+use zeroize::Zeroizing;
 
 use super::context::Context;
 use super::error::{CliError, ErrorCode};
 use super::login::{self, Login};
+use crate::first_run::{self, Outcome};
 use crate::tui_session;
 
 /// Opens the UI for `account` until the user quits.
@@ -25,15 +28,13 @@ pub(crate) fn run(cx: &mut Context, account: &str) -> Result<(), CliError> {
 }
 
 /// `padlock` alone, at a terminal: opens the UI for the only account set
-/// up to connect and returns `true`; otherwise says on standard error how
-/// to add or pick an account and returns `false` (the demo runs instead).
+/// up to connect and returns `true`. With none, the first-run guide sets
+/// one up (then the UI opens for it; `true`), or the user quits it
+/// (`true`) or picks the demo (`false`: the demo runs). With several,
+/// says on standard error how to pick one and returns `false`.
 pub(crate) fn run_default(cx: &mut Context) -> Result<bool, CliError> {
     if !cx.store_exists() {
-        eprintln!(
-            "padlock: no account is set up yet, so here is the demo. Set up yours with \
-             `padlock account add JID`, then run `padlock` again."
-        );
-        return Ok(false);
+        return guide(cx, None);
     }
     let store = cx.open_existing()?.store;
     match login::connectable(&store).as_slice() {
@@ -42,13 +43,7 @@ pub(crate) fn run_default(cx: &mut Context) -> Result<bool, CliError> {
             open(store, &only)?;
             Ok(true)
         }
-        [] => {
-            eprintln!(
-                "padlock: no account is set up to connect, so here is the demo. Set up \
-                 yours with `padlock account add JID`, then run `padlock` again."
-            );
-            Ok(false)
-        }
+        [] => guide(cx, Some(store)),
         several => {
             eprintln!(
                 "padlock: {} accounts are set up ({}); open one with \
@@ -61,7 +56,34 @@ pub(crate) fn run_default(cx: &mut Context) -> Result<bool, CliError> {
     }
 }
 
+/// The first-run guide, then what the user chose in it.
+fn guide(cx: &mut Context, store: Option<Store>) -> Result<bool, CliError> {
+    match first_run::run(cx, store)? {
+        Outcome::Quit => Ok(true),
+        Outcome::Demo => Ok(false),
+        Outcome::Chat {
+            store,
+            jid,
+            password,
+        } => {
+            open_with_password(*store, &jid, Some(password))?;
+            Ok(true)
+        }
+    }
+}
+
 fn open(store: Store, account: &str) -> Result<(), CliError> {
+    open_with_password(store, account, None)
+}
+
+/// Opens the UI for `account` of `store`, logging in with `password` when
+/// the caller has it (else asking for it, or running the account's
+/// password command).
+pub(crate) fn open_with_password(
+    store: Store,
+    account: &str,
+    password: Option<Zeroizing<String>>,
+) -> Result<(), CliError> {
     // A mistake in the key bindings is told before the password is asked.
     let keymap = tui_session::keymap().map_err(failed)?;
     let Login {
@@ -69,7 +91,7 @@ fn open(store: Store, account: &str) -> Result<(), CliError> {
         settings,
         rng,
         ..
-    } = login::prepare(store, account)?;
+    } = login::prepare_with_password(store, account, password)?;
     tui_session::run_account(client, move || padlock_xmpp::spawn(settings), rng, keymap)
         .map_err(failed)
 }

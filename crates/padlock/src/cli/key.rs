@@ -546,6 +546,7 @@ fn import(cx: &mut Context, paths: &[PathBuf]) -> Result<(), CliError> {
         .accounts()
         .into_iter()
         .filter(|account| tags_before.get(account.id()).copied().flatten().is_none())
+        .filter(|account| !assigned.iter().any(|(id, _)| id == account.id()))
         .filter_map(|account| {
             account
                 .instance_tag()

@@ -10,8 +10,9 @@ use padlock_core::{Client, Config};
 use padlock_otr::{Fingerprint, Otr, Policy};
 use padlock_store::{Account, KeyStore as _, Store, system_rng};
 use rand_chacha::ChaCha20Rng;
+use zeroize::Zeroizing;
 
-use super::account::{password, settings};
+use super::account::{password as ask_password, settings};
 use super::error::{CliError, ErrorCode};
 use super::key::{account_id, keygen_error};
 
@@ -32,6 +33,17 @@ pub(crate) struct Login {
 /// Makes `account` of `store` ready to log in; asks for the password when
 /// the account has no password command.
 pub(crate) fn prepare(store: Store, account: &str) -> Result<Login, CliError> {
+    prepare_with_password(store, account, None)
+}
+
+/// [`prepare`] with the password when the caller has it already (the
+/// first-run guide, which just logged in with it); `None` asks for it or
+/// runs the account's password command.
+pub(crate) fn prepare_with_password(
+    store: Store,
+    account: &str,
+    password: Option<Zeroizing<String>>,
+) -> Result<Login, CliError> {
     let id = account_id(account)?;
     let entry: &Account = store.account(&id).ok_or_else(|| not_set_up(&id.name))?;
     let connection = entry
@@ -43,7 +55,10 @@ pub(crate) fn prepare(store: Store, account: &str) -> Result<Login, CliError> {
         _ => return Err(not_set_up(&id.name)),
     };
     let fingerprint = key.public_key().fingerprint();
-    let password = password(&id.name, &connection)?;
+    let password = match password {
+        Some(password) => password,
+        None => ask_password(&id.name, &connection)?,
+    };
     let settings = settings(&id.name, &connection, password);
     let rng = system_rng().map_err(keygen_error)?;
     let otr = Otr::new(key, tag, Policy::OPPORTUNISTIC);

@@ -9,14 +9,14 @@
 //! clap, for a command line it cannot parse), 3 when another Padlock
 //! process holds the store.
 
-mod account;
-mod chat;
-mod context;
-mod error;
+pub(crate) mod account;
+pub(crate) mod chat;
+pub(crate) mod context;
+pub(crate) mod error;
 mod files;
 mod fingerprints;
 mod headless;
-mod key;
+pub(crate) mod key;
 mod login;
 mod output;
 mod passphrase;

@@ -9,7 +9,7 @@ use std::time::Instant;
 use padlock_core::{Client, Config};
 use padlock_otr::{InstanceTag, Otr, Policy, PrivateKey};
 use padlock_runtime::memory::linked_pair;
-use padlock_store::{AccountId, MemoryStore, Progress};
+use padlock_store::{AccountId, KeyStore as _, MemoryStore, Progress};
 use padlock_tui::command::{CommandHelp, Extension};
 use padlock_tui::keys::KeyMap;
 use padlock_tui::{App, Effect, Input};
@@ -101,18 +101,17 @@ async fn drive(
         return;
     };
     let (you_net, sam_net) = linked_pair(YOU_FULL, SAM_FULL);
-    let otr = Otr::new(
-        your_key,
-        InstanceTag::random(&mut rng),
-        Policy::OPPORTUNISTIC,
-    );
-    let client = Client::new(
-        Config::new(YOU),
-        otr,
-        MemoryStore::new(),
-        Instant::now(),
-        unix_now(),
-    );
+    let tag = InstanceTag::random(&mut rng);
+    // The store knows your key too, as a real account's does: the
+    // Security settings export it and replace it.
+    let account = AccountId::new(YOU, "xmpp");
+    let mut store = MemoryStore::new();
+    if let Err(error) = store.set_account_key(&account, your_key.clone(), tag) {
+        let _ = inputs.send(Input::Stopped(Some(error.to_string())));
+        return;
+    }
+    let otr = Otr::new(your_key, tag, Policy::OPPORTUNISTIC);
+    let client = Client::new(Config::new(YOU), otr, store, Instant::now(), unix_now());
     let you = padlock_runtime::spawn(client, you_net, fork(&mut rng));
     let (bot_tx, bot_rx) = mpsc::unbounded_channel();
     tokio::spawn(bot::run(
@@ -124,7 +123,6 @@ async fn drive(
         YOU_FULL,
         bot_rx,
     ));
-    let account = AccountId::new(YOU, "xmpp");
     tui_session::forward(you, &account, &inputs, &mut effects, |words| {
         demo_command(words, &mut rng, seeded, &bot_tx)
     })
