@@ -418,6 +418,7 @@ impl<S: KeyStore> Client<S> {
             } => self.label(&contact, fingerprint, label.as_deref()),
             Command::ReplaceKey(key) => self.replace_key(key, now, rng),
             Command::SetPolicy { scope, policy } => self.set_policy(scope, policy),
+            Command::ShowPolicy { contact } => self.show_policy(contact.as_deref()),
             Command::SetLogging(logging) => {
                 self.config.logging = logging;
                 let line = format!(
@@ -1056,6 +1057,34 @@ impl<S: KeyStore> Client<S> {
         );
         self.notice(Some(contact), NoticeKind::Settings, line);
         self.flush_pending(contact, now, rng);
+    }
+
+    fn show_policy(&mut self, contact: Option<&str>) {
+        let account = &self.config.account;
+        let set = |policy: Option<Policy>| {
+            policy.map_or_else(|| "not set".to_owned(), lines::policy_name)
+        };
+        let account_policy = self.store.account(account).and_then(|a| a.policy());
+        let global = lines::policy_name(self.config.global_policy);
+        let line = match contact {
+            Some(contact) => format!(
+                "Policy for {contact}: {} (in force). Set for {contact}: {}; for {}: {}; \
+                 global: {global}. The most specific one set wins; change it with /otr policy \
+                 NAME [contact|account|global].",
+                lines::policy_name(self.effective_policy(contact)),
+                set(self.store.contact_policy(account, contact)),
+                account.name,
+                set(account_policy),
+            ),
+            None => format!(
+                "Policy of {}: {} (in force for contacts without their own). Set for the \
+                 account: {}; global: {global}.",
+                account.name,
+                lines::policy_name(account_policy.unwrap_or(self.config.global_policy)),
+                set(account_policy),
+            ),
+        };
+        self.notice(contact, NoticeKind::Settings, line);
     }
 
     fn set_policy(&mut self, scope: PolicyScope, policy: Option<Policy>) {

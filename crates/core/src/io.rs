@@ -187,6 +187,13 @@ pub enum Command {
         /// for [`PolicyScope::Global`], which is then left unchanged).
         policy: Option<Policy>,
     },
+    /// Says (as a [`NoticeKind::Settings`] notice) which policy is in
+    /// force for `contact` (or for the account, with `None`) and what each
+    /// scope sets.
+    ShowPolicy {
+        /// The contact's bare JID, if it is about one.
+        contact: Option<String>,
+    },
     /// The logging switch.
     SetLogging(Logging),
     /// Log out: private conversations are ended (the contacts are told)

@@ -962,3 +962,63 @@ fn a_new_key_ends_private_chats_and_contacts_who_verified_the_old_one_are_warned
     );
     assert_eq!(refusals(&sim.events(Who::Alice)), [Refusal::Invalid]);
 }
+
+#[test]
+fn the_policy_in_force_is_shown_with_each_scope() {
+    let mut sim = Sim::new(23);
+    sim.events(Who::Alice);
+    sim.command(
+        Who::Alice,
+        Command::ShowPolicy {
+            contact: Some(BOB.into()),
+        },
+    );
+    let line = notice_lines(&sim.events(Who::Alice));
+    assert_eq!(line.len(), 1);
+    assert!(
+        line[0].contains("Policy for bob@example.org: opportunistic (in force)"),
+        "{}",
+        line[0]
+    );
+    assert!(line[0].contains("global: opportunistic"), "{}", line[0]);
+    sim.command(
+        Who::Alice,
+        Command::SetPolicy {
+            scope: PolicyScope::Account,
+            policy: Some(Policy::MANUAL),
+        },
+    );
+    sim.command(
+        Who::Alice,
+        Command::SetPolicy {
+            scope: PolicyScope::Contact(BOB.into()),
+            policy: Some(Policy::ALWAYS),
+        },
+    );
+    sim.events(Who::Alice);
+    sim.command(
+        Who::Alice,
+        Command::ShowPolicy {
+            contact: Some(BOB.into()),
+        },
+    );
+    let line = &notice_lines(&sim.events(Who::Alice))[0];
+    assert!(line.contains("always (in force)"), "{line}");
+    assert!(line.contains(&format!("for {ALICE}: manual")), "{line}");
+    sim.command(Who::Alice, Command::ShowPolicy { contact: None });
+    let line = &notice_lines(&sim.events(Who::Alice))[0];
+    assert!(
+        line.contains(": manual (in force for contacts without their own)"),
+        "{line}"
+    );
+}
+
+fn notice_lines(events: &[UiEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            UiEvent::Notice { line, .. } => Some(line.clone()),
+            _ => None,
+        })
+        .collect()
+}

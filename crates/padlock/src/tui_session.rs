@@ -8,18 +8,19 @@ use padlock_core::{Client, Command, NewKey};
 use padlock_runtime::{Event, Handle, Request};
 use padlock_store::{AccountId, KeyStore};
 use padlock_tui::app::{Connection, KeyStatus};
-use padlock_tui::keys::{self, Binding, KeyMap};
+use padlock_tui::keys::{self, Binding, Config};
 use padlock_tui::{App, Effect, Input};
 use rand_chacha::ChaCha20Rng;
 use tokio::sync::mpsc;
 
 use crate::tui_bridge;
 
-/// The key bindings from the user's file (the defaults without one).
-pub(crate) fn keymap() -> io::Result<KeyMap> {
+/// The UI's configuration (key bindings, notifications) from the user's
+/// file; the defaults without one.
+pub(crate) fn config() -> io::Result<Config> {
     match keys::default_path(|name| std::env::var_os(name)) {
-        Some(path) => KeyMap::load(&path).map_err(io::Error::other),
-        None => Ok(KeyMap::default()),
+        Some(path) => Config::load(&path).map_err(io::Error::other),
+        None => Ok(Config::default()),
     }
 }
 
@@ -128,7 +129,7 @@ pub(crate) fn run_account<S>(
     client: Client<S>,
     connect: impl FnOnce() -> padlock_xmpp::Handle,
     rng: ChaCha20Rng,
-    keymap: KeyMap,
+    config: Config,
 ) -> io::Result<()>
 where
     S: KeyStore + Send + 'static,
@@ -143,8 +144,11 @@ where
     tokio.block_on(async move {
         let (input_tx, input_rx) = mpsc::unbounded_channel();
         let (effect_tx, mut effect_rx) = mpsc::unbounded_channel();
+        let keymap = &config.keys;
         let (help, quit) = (keymap.label(Binding::Help), keymap.label(Binding::Quit));
-        let mut app = App::new(&account).with_keymap(keymap);
+        let mut app = App::new(&account)
+            .with_keymap(config.keys)
+            .with_notifications(config.notifications);
         app.set_key(KeyStatus::Ready(fingerprint));
         for contact in client.store().contacts(client.account()) {
             app.add_contact(contact);

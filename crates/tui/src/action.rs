@@ -118,6 +118,12 @@ pub enum Action {
     Log(Option<bool>),
     /// `/status`: the selected chat's state in words.
     Status,
+    /// `/resource [name]`: list the contact's online resources, or lock
+    /// the chat to one.
+    Resource(Option<String>),
+    /// `/notify [level]`: show (`None`) or set how much a notification
+    /// of a background chat says.
+    Notify(Option<crate::notify::Level>),
     /// A command of the front end (`/demo ...`): the words after the slash.
     Extension(Vec<String>),
 
@@ -162,6 +168,9 @@ pub enum Effect {
     Extension(Vec<String>),
     /// Ring the terminal bell (something changed in a background chat).
     Bell,
+    /// Show a desktop notification (a background chat), already reduced
+    /// to what the privacy level allows.
+    Notify(crate::notify::Notification),
     /// Put this text on the clipboard through the terminal (OSC 52).
     Copy(String),
     /// Ask the runtime for the Security settings view (answered by

@@ -20,6 +20,7 @@ use crate::dialog::{
 };
 use crate::field::Field;
 use crate::keys::{Binding, KeyMap};
+use crate::notify::{self, Level, Notifications};
 use crate::security::{Prompt, Security};
 
 /// Where the user's own key stands.
@@ -205,6 +206,7 @@ pub struct App {
     modals: Vec<Modal>,
     effects: VecDeque<Effect>,
     keymap: KeyMap,
+    notifications: Notifications,
     extensions: Vec<Extension>,
     confirm_end: bool,
     logging: Logging,
@@ -227,6 +229,7 @@ impl App {
             modals: Vec::new(),
             effects: VecDeque::new(),
             keymap: KeyMap::default(),
+            notifications: Notifications::default(),
             extensions: Vec::new(),
             confirm_end: false,
             logging: Logging::default(),
@@ -240,6 +243,17 @@ impl App {
     pub fn with_keymap(mut self, keymap: KeyMap) -> Self {
         self.keymap = keymap;
         self
+    }
+
+    /// Uses these notification settings.
+    pub fn with_notifications(mut self, notifications: Notifications) -> Self {
+        self.notifications = notifications;
+        self
+    }
+
+    /// The notification settings (`/notify` changes the level).
+    pub fn notifications(&self) -> &Notifications {
+        &self.notifications
     }
 
     /// Accepts a front-end command (`/demo ...`), passed on as
@@ -420,6 +434,12 @@ impl App {
             } => {
                 let index = self.contact_index(&contact);
                 let background = !self.is_selected(index);
+                if background {
+                    self.alert(notify::Event::Message {
+                        contact: &contact,
+                        text: text.as_str(),
+                    });
+                }
                 if let Some(c) = self.contacts.get_mut(index) {
                     c.push(LineKind::Incoming { from, copy }, text, encrypted);
                     if background {
@@ -532,10 +552,14 @@ impl App {
         if !state.is_private() {
             c.request = None;
         }
+        let alert = (background && changed).then(|| line.clone());
         c.push(LineKind::State(state), line, state.is_private());
-        if background && changed {
+        if let Some(line) = alert {
             c.unread += 1;
-            self.effects.push_back(Effect::Bell);
+            self.alert(notify::Event::Changed {
+                contact,
+                line: &line,
+            });
         }
         if let Some(dialog) = self.dialog_for(contact) {
             if dialog.shown.is_some() && fingerprint.is_some() && dialog.shown != fingerprint {
@@ -570,7 +594,14 @@ impl App {
         {
             dialog.key_changed = true;
         }
-        if level == KeyWarningLevel::NewKeyForVerified {
+        let loud = level == KeyWarningLevel::NewKeyForVerified;
+        if loud || background {
+            self.alert(notify::Event::Changed {
+                contact,
+                line: &line,
+            });
+        }
+        if loud {
             self.modals
                 .retain(|m| !matches!(m, Modal::KeyChange(w) if w.contact == contact));
             self.modals.push(Modal::KeyChange(KeyChangeWarning {
@@ -579,9 +610,6 @@ impl App {
                 fingerprint,
                 line,
             }));
-            self.effects.push_back(Effect::Bell);
-        } else if background {
-            self.effects.push_back(Effect::Bell);
         }
     }
 
@@ -593,6 +621,7 @@ impl App {
             return;
         };
         let encrypted = c.state.is_private();
+        let said = line.clone();
         c.push(LineKind::Authentication, line, encrypted);
         if !selected {
             c.unread += 1;
@@ -614,7 +643,10 @@ impl App {
                             contact, question, shown, mine,
                         ))));
                 } else {
-                    self.effects.push_back(Effect::Bell);
+                    self.alert(notify::Event::Changed {
+                        contact,
+                        line: &said,
+                    });
                 }
                 None
             }
@@ -909,12 +941,16 @@ impl App {
                     self.info("Generating your key...".to_owned());
                 }
             },
-            Action::Policy(None) => self.info(
-                "Policies: manual (you press the padlock), opportunistic (the default: private \
-                 when the contact can), always (never plaintext). Set with /otr policy NAME \
-                 [contact|account|global]."
-                    .to_owned(),
-            ),
+            Action::Policy(None) => {
+                self.info(
+                    "Policies: manual (you press the padlock), opportunistic (the default: \
+                     private when the contact can), always (never plaintext)."
+                        .to_owned(),
+                );
+                let contact = self.selected_jid();
+                self.command(Command::ShowPolicy { contact });
+            }
+            Action::Resource(name) => self.resource(name),
             Action::Policy(Some(change)) => {
                 let scope = match change.scope {
                     Scope::Contact => match self.selected_jid() {
@@ -945,6 +981,21 @@ impl App {
                 self.command(Command::SetLogging(self.logging));
             }
             Action::Status => self.status(),
+            Action::Notify(level) => {
+                if let Some(level) = level {
+                    self.notifications.level = level;
+                }
+                let names: Vec<&str> = Level::ALL.iter().map(|l| l.name()).collect();
+                let line = format!(
+                    "Notifications for chats not on screen: {} (bell {}). Levels: {}; \
+                     /notify LEVEL sets it until you quit, [notifications] in config.toml for \
+                     good.",
+                    self.notifications.level.name(),
+                    if self.notifications.bell { "on" } else { "off" },
+                    names.join(", ")
+                );
+                self.info(line);
+            }
             Action::Extension(words) => self.effects.push_back(Effect::Extension(words)),
             Action::WarningVerify => {
                 if let Some(Modal::KeyChange(warning)) = self.modals.pop() {
@@ -1127,6 +1178,17 @@ impl App {
         self.command(Command::AcceptKey { contact, shown });
     }
 
+    /// Something happened in a chat that is not on screen (or something
+    /// loud): the bell and a desktop notification, as the settings say.
+    fn alert(&mut self, event: notify::Event<'_>) {
+        if self.notifications.bell {
+            self.effects.push_back(Effect::Bell);
+        }
+        if let Some(notification) = notify::notification(self.notifications.level, event) {
+            self.effects.push_back(Effect::Notify(notification));
+        }
+    }
+
     /// Opens the Security settings (on top of the chat), with the
     /// selected contact's keys first in view, and asks for the store's view.
     fn open_security(&mut self, prompt: Option<Prompt>) {
@@ -1283,6 +1345,47 @@ impl App {
             }
             None => self.error("Select a contact first.".to_owned()),
         }
+    }
+
+    /// `/resource`: lists the contact's online resources, or locks the
+    /// chat to one (by resource name or full JID).
+    fn resource(&mut self, name: Option<String>) {
+        let Some(c) = self.selected() else {
+            return self.error("Select a contact first.".to_owned());
+        };
+        let jid = c.jid.clone();
+        let Some(name) = name else {
+            let line = if c.online.is_empty() {
+                format!("{jid} has no resource online.")
+            } else {
+                let listed: Vec<String> = c
+                    .online
+                    .iter()
+                    .map(|r| {
+                        let short = r.split_once('/').map_or(r.as_str(), |(_, res)| res);
+                        if c.resource.as_deref() == Some(r.as_str()) {
+                            format!("{short} (this chat)")
+                        } else {
+                            short.to_owned()
+                        }
+                    })
+                    .collect();
+                format!(
+                    "{jid} is online as: {}. /resource NAME locks the chat to one.",
+                    listed.join(", ")
+                )
+            };
+            return self.info(line);
+        };
+        let resource = if name.contains('/') {
+            name
+        } else {
+            format!("{jid}/{name}")
+        };
+        self.command(Command::PickResource {
+            contact: jid,
+            resource,
+        });
     }
 
     fn selected_jid(&self) -> Option<String> {

@@ -117,6 +117,16 @@ const OTHER: &[(&str, &str, &str)] = &[
         "import keys and trust: a Padlock export, or Pidgin/libotr, Gajim/potr or Jitsi files",
     ),
     ("status", "", "the chat's state in words"),
+    (
+        "resource",
+        "[name]",
+        "the contact's online resources (devices), or lock the chat to one",
+    ),
+    (
+        "notify",
+        "[none|new-message|sender|full-text]",
+        "show or set what a notification of a chat not on screen says (until you quit)",
+    ),
     ("help", "[command]", "this help, or one command's"),
     ("quit", "", "end private chats and quit"),
 ];
@@ -185,6 +195,17 @@ pub fn parse(line: &str, extensions: &[Extension]) -> Result<Action, ParseError>
         "fingerprints" => no_args(Action::Fingerprints, rest, "/fingerprints"),
         "forget" => no_args(Action::Forget, rest, "/forget"),
         "security" => no_args(Action::Security, rest, "/security"),
+        "resource" => Ok(Action::Resource(
+            (!rest.is_empty()).then(|| rest.to_owned()),
+        )),
+        "notify" if rest.is_empty() => Ok(Action::Notify(None)),
+        "notify" => crate::notify::Level::parse(rest)
+            .map(|level| Action::Notify(Some(level)))
+            .ok_or_else(|| ParseError {
+                problem: format!("/notify takes a level, not {rest:?}."),
+                suggestion: None,
+                accepted: vec!["/notify [none|new-message|sender|full-text]".to_owned()],
+            }),
         "export" => Ok(Action::Export((!rest.is_empty()).then(|| rest.to_owned()))),
         "import" => Ok(Action::Import((!rest.is_empty()).then(|| rest.to_owned()))),
         "status" => no_args(Action::Status, rest, "/status"),
@@ -476,6 +497,17 @@ mod tests {
         assert_eq!(ok("/fingerprints"), Action::Fingerprints);
         assert_eq!(ok("/forget"), Action::Forget);
         assert_eq!(ok("/security"), Action::Security);
+        assert_eq!(
+            ok("/notify sender"),
+            Action::Notify(Some(crate::notify::Level::Sender))
+        );
+        assert_eq!(ok("/notify"), Action::Notify(None));
+        assert_eq!(ok("/resource"), Action::Resource(None));
+        assert_eq!(
+            ok("/resource phone"),
+            Action::Resource(Some("phone".into()))
+        );
+        assert!(parse("/notify loudly", &[]).is_err());
         assert_eq!(ok("/export"), Action::Export(None));
         assert_eq!(
             ok("/export /tmp/my keys"),

@@ -1,8 +1,14 @@
-//! Key bindings: which key does what, configurable in a TOML file.
+//! The UI's configuration file: key bindings (which key does what) and
+//! notifications.
 //!
-//! The file (by default `$XDG_CONFIG_HOME/padlock/keys.toml`) has one
-//! table, `[keys]`, whose entries name an action and list its keys; an
-//! action left out keeps its defaults. The defaults are:
+//! The file (by default `$XDG_CONFIG_HOME/padlock/config.toml`) has two
+//! tables, both optional. `[keys]` names actions and lists their keys; an
+//! action left out keeps its defaults. `[notifications]` says what a
+//! background chat does: `level` is `none`, `new-message` (the default),
+//! `sender` or `full-text` (see [`crate::notify`]), `bell` rings the
+//! terminal bell too (default `true`), `command` is a program that shows
+//! desktop notifications instead of the terminal (`["notify-send"]`). The
+//! defaults are:
 //!
 //! ```toml
 //! [keys]
@@ -15,6 +21,10 @@
 //! scroll_down = ["PageDown"]
 //! help = ["F1"]
 //! quit = ["Ctrl-q"]
+//!
+//! [notifications]
+//! level = "new-message"
+//! bell = true
 //! ```
 //!
 //! A key is `F1`..`F12`, `Enter`, `Esc`, `Tab`, `Backspace`, `Up`, `Down`,
@@ -28,6 +38,8 @@ use std::{fmt, fs, io};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Deserialize;
+
+use crate::notify::{Level, Notifications};
 
 /// What a bound key does (the keys that are not plain typing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -186,14 +198,15 @@ impl fmt::Display for Key {
     }
 }
 
-/// Where the key binding file is looked for: `$XDG_CONFIG_HOME/padlock/keys.toml`,
-/// else `~/.config/padlock/keys.toml`; `env` reads the environment.
+/// Where the configuration file is looked for:
+/// `$XDG_CONFIG_HOME/padlock/config.toml`, else
+/// `~/.config/padlock/config.toml`; `env` reads the environment.
 pub fn default_path(env: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
     let config = env("XDG_CONFIG_HOME")
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
         .or_else(|| env("HOME").map(|home| PathBuf::from(home).join(".config")))?;
-    Some(config.join("padlock").join("keys.toml"))
+    Some(config.join("padlock").join("config.toml"))
 }
 
 fn function_key(lower: &str) -> Option<u8> {
@@ -216,12 +229,13 @@ pub enum KeyError {
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Syntax(error) => write!(f, "the key binding file cannot be read: {error}"),
+            Self::Syntax(error) => write!(f, "the configuration file cannot be read: {error}"),
             Self::UnknownAction(name) => {
                 let names: Vec<&str> = Binding::ALL.iter().map(|b| b.name()).collect();
                 write!(
                     f,
-                    "unknown action {name:?} in the key binding file; expected one of: {}",
+                    "unknown action {name:?} in [keys] of the configuration file; expected \
+                     one of: {}",
                     names.join(", ")
                 )
             }
@@ -247,15 +261,65 @@ pub struct KeyMap {
 struct File {
     #[serde(default)]
     keys: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    notifications: NotificationsFile,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NotificationsFile {
+    level: Option<Level>,
+    bell: Option<bool>,
+    command: Option<Vec<String>>,
+}
+
+/// Everything the configuration file sets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    /// The key bindings.
+    pub keys: KeyMap,
+    /// What background chats do.
+    pub notifications: Notifications,
+}
+
+impl Config {
+    /// Reads a configuration file (see the module documentation); what it
+    /// leaves out keeps its default.
+    pub fn from_toml(text: &str) -> Result<Self, KeyError> {
+        let file: File = toml::from_str(text).map_err(|e| KeyError::Syntax(e.to_string()))?;
+        let defaults = Notifications::default();
+        let command = file.notifications.command.filter(|c| !c.is_empty());
+        Ok(Self {
+            keys: KeyMap::from_names(file.keys)?,
+            notifications: Notifications {
+                level: file.notifications.level.unwrap_or(defaults.level),
+                bell: file.notifications.bell.unwrap_or(defaults.bell),
+                command,
+            },
+        })
+    }
+
+    /// Reads the configuration file at `path`; the defaults when there is
+    /// no such file.
+    pub fn load(path: &Path) -> Result<Self, KeyError> {
+        match fs::read_to_string(path) {
+            Ok(text) => Self::from_toml(&text),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(error) => Err(KeyError::Syntax(format!("{}: {error}", path.display()))),
+        }
+    }
 }
 
 impl KeyMap {
-    /// Reads a key binding file (see the module documentation); actions
-    /// it leaves out keep their defaults.
+    /// Reads the `[keys]` of a configuration file (see the module
+    /// documentation); actions it leaves out keep their defaults.
     pub fn from_toml(text: &str) -> Result<Self, KeyError> {
-        let file: File = toml::from_str(text).map_err(|e| KeyError::Syntax(e.to_string()))?;
+        Config::from_toml(text).map(|config| config.keys)
+    }
+
+    fn from_names(names: BTreeMap<String, Vec<String>>) -> Result<Self, KeyError> {
         let mut map = Self::default();
-        for (name, keys) in file.keys {
+        for (name, keys) in names {
             let binding = Binding::ALL
                 .into_iter()
                 .find(|b| b.name() == name)
@@ -267,16 +331,6 @@ impl KeyMap {
             map.bindings.insert(binding, keys);
         }
         Ok(map)
-    }
-
-    /// Reads the key binding file at `path`; the defaults when there is
-    /// no such file.
-    pub fn load(path: &Path) -> Result<Self, KeyError> {
-        match fs::read_to_string(path) {
-            Ok(text) => Self::from_toml(&text),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(error) => Err(KeyError::Syntax(format!("{}: {error}", path.display()))),
-        }
     }
 
     /// The binding a key event triggers, if any.
@@ -318,6 +372,7 @@ impl Default for KeyMap {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests: failures are test failures")]
     use super::*;
 
     fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
@@ -365,10 +420,29 @@ mod tests {
         let env = |name: &str| (name == "HOME").then(|| OsString::from("/home/u"));
         assert_eq!(
             default_path(env),
-            Some(PathBuf::from("/home/u/.config/padlock/keys.toml"))
+            Some(PathBuf::from("/home/u/.config/padlock/config.toml"))
         );
-        let missing = KeyMap::load(Path::new("/nonexistent/padlock/keys.toml"));
-        assert_eq!(missing, Ok(KeyMap::default()));
+        let missing = Config::load(Path::new("/nonexistent/padlock/config.toml"));
+        assert_eq!(missing, Ok(Config::default()));
+    }
+
+    #[test]
+    fn notifications_are_read_with_their_defaults() {
+        let config = Config::from_toml("[keys]\npadlock = [\"F5\"]\n").unwrap();
+        assert_eq!(config.notifications, Notifications::default());
+        assert_eq!(config.notifications.level, Level::NewMessage);
+        let config = Config::from_toml(
+            "[notifications]\nlevel = \"sender\"\nbell = false\ncommand = [\"notify-send\", \"-u\", \"low\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.notifications.level, Level::Sender);
+        assert!(!config.notifications.bell);
+        assert_eq!(
+            config.notifications.command,
+            Some(vec!["notify-send".into(), "-u".into(), "low".into()])
+        );
+        assert!(Config::from_toml("[notifications]\nlevel = \"loud\"\n").is_err());
+        assert!(Config::from_toml("[notifications]\nsound = true\n").is_err());
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub mod dialog;
 pub mod field;
 pub mod guide;
 pub mod keys;
+pub mod notify;
 mod render;
 pub mod security;
 pub mod terminal;

@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 
 use crate::action::Effect;
 use crate::app::{App, Connection};
+use crate::notify;
 use crate::render::render;
 
 /// What the loop is told besides the user's keys.
@@ -181,6 +182,21 @@ async fn event_loop(
         while let Some(effect) = app.poll_effect() {
             match effect {
                 Effect::Bell => bell(&mut terminal)?,
+                Effect::Notify(notification) => match app.notifications().command.clone() {
+                    Some(command) => {
+                        if let Err(error) = notify::run_command(&command, &notification) {
+                            app.show_info(format!(
+                                "The notification command {:?} failed: {error}",
+                                command.join(" ")
+                            ));
+                        }
+                    }
+                    None => {
+                        let backend = terminal.backend_mut();
+                        backend.write_all(notify::osc777(&notification).as_bytes())?;
+                        backend.flush()?;
+                    }
+                },
                 Effect::Copy(text) => {
                     let backend = terminal.backend_mut();
                     backend.write_all(osc52(&text).as_bytes())?;

@@ -316,12 +316,45 @@ fn background_chats_count_unread_and_ring_on_privacy_changes() {
         may_log: true,
     });
     assert_eq!(app.contact(ALEX).unwrap().unread, 1);
-    assert_eq!(app.poll_effect(), None, "a plain message does not ring");
+    // By default: the bell and "New message", saying neither who nor what.
+    let new_message = padlock_tui::notify::Notification {
+        title: "Padlock".into(),
+        body: "New message".into(),
+    };
+    assert_eq!(drain(&mut app), [Effect::Bell, Effect::Notify(new_message)]);
     app.handle_ui(state(ALEX, PrivacyState::PrivateUnverified, Some(fp(0x33))));
-    assert_eq!(app.poll_effect(), Some(Effect::Bell));
+    let effects = drain(&mut app);
+    assert_eq!(effects[0], Effect::Bell);
+    assert!(matches!(&effects[1], Effect::Notify(n) if !n.body.contains("alex")));
     assert_eq!(app.contact(ALEX).unwrap().unread, 2);
     app.handle_ui(state(SAM, PrivacyState::PrivateUnverified, Some(fp(0x22))));
     assert_eq!(app.poll_effect(), None, "the chat on screen does not ring");
+    // `/notify sender` names the contact, never the text.
+    type_text(&mut app, "/notify sender");
+    app.handle_key(key(KeyCode::Enter));
+    app.handle_ui(UiEvent::Message {
+        contact: ALEX.into(),
+        from: format!("{ALEX}/pc"),
+        text: "the code is 4711".into(),
+        encrypted: true,
+        copy: false,
+        may_log: false,
+    });
+    match drain(&mut app).as_slice() {
+        [Effect::Bell, Effect::Notify(n)] => {
+            assert!(n.title.contains(ALEX), "{n:?}");
+            assert!(!n.body.contains("4711"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // With level none and no bell in the file: nothing at all.
+    let quiet =
+        padlock_tui::keys::Config::from_toml("[notifications]\nlevel = \"none\"\nbell = false\n")
+            .unwrap();
+    let mut app = app_with_sam().with_notifications(quiet.notifications);
+    app.add_contact(ALEX);
+    app.handle_ui(state(ALEX, PrivacyState::PrivateUnverified, Some(fp(0x33))));
+    assert!(drain(&mut app).is_empty());
     app.apply(Action::NextContact);
     assert_eq!(app.selected().unwrap().jid, ALEX);
     assert_eq!(app.contact(ALEX).unwrap().unread, 0);
@@ -366,6 +399,7 @@ fn the_quiet_warnings_are_lines_and_the_loud_one_needs_a_choice() {
     app.handle_ui(warning(SAM, KeyWarningLevel::NewKeyForVerified, fp(0x45)));
     app.handle_key(key(KeyCode::Char('e')));
     assert_eq!(app.poll_effect(), Some(Effect::Bell));
+    assert!(matches!(app.poll_effect(), Some(Effect::Notify(_))));
     assert_eq!(
         command(app.poll_effect()),
         Command::EndPrivate {
@@ -529,6 +563,7 @@ fn the_contacts_request_opens_the_answer_dialog_and_suggests_verifying_back() {
     app.handle_ui(smp(ALEX, SmpProgress::SecretRequested, "Alex asks."));
     assert!(app.modal().is_none());
     assert_eq!(app.poll_effect(), Some(Effect::Bell));
+    assert!(matches!(app.poll_effect(), Some(Effect::Notify(_))));
     app.apply(Action::SelectContact(ALEX.into()));
     type_text(&mut app, "/otr secret lemon");
     app.handle_key(key(KeyCode::Enter));
@@ -650,5 +685,40 @@ fn ctrl_y_in_the_fingerprint_dialog_copies_your_own_fingerprint() {
     assert_eq!(
         padlock_tui::terminal::osc52("AB CD"),
         "\u{1b}]52;c;QUIgQ0Q=\u{7}"
+    );
+}
+
+#[test]
+fn resources_are_listed_and_picked_and_the_policy_in_force_is_asked() {
+    let mut app = app_with_sam();
+    app.handle_ui(UiEvent::Presence {
+        contact: SAM.into(),
+        resource: format!("{SAM}/laptop"),
+        available: true,
+    });
+    type_text(&mut app, "/resource");
+    app.handle_key(key(KeyCode::Enter));
+    assert!(
+        last_line(&app).contains("phone, laptop"),
+        "{}",
+        last_line(&app)
+    );
+    assert_eq!(app.poll_effect(), None);
+    type_text(&mut app, "/resource laptop");
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(
+        command(app.poll_effect()),
+        Command::PickResource {
+            contact: SAM.into(),
+            resource: format!("{SAM}/laptop")
+        }
+    );
+    type_text(&mut app, "/otr policy");
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(
+        command(app.poll_effect()),
+        Command::ShowPolicy {
+            contact: Some(SAM.into())
+        }
     );
 }

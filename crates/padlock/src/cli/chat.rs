@@ -85,14 +85,14 @@ pub(crate) fn open_with_password(
     password: Option<Zeroizing<String>>,
 ) -> Result<(), CliError> {
     // A mistake in the key bindings is told before the password is asked.
-    let keymap = tui_session::keymap().map_err(failed)?;
+    let config = tui_session::config().map_err(failed)?;
     let Login {
         client,
         settings,
         rng,
         ..
     } = login::prepare_with_password(store, account, password)?;
-    tui_session::run_account(client, move || padlock_xmpp::spawn(settings), rng, keymap)
+    tui_session::run_account(client, move || padlock_xmpp::spawn(settings), rng, config)
         .map_err(failed)
 }
 

@@ -11,7 +11,7 @@ use padlock_otr::{InstanceTag, Otr, Policy, PrivateKey};
 use padlock_runtime::memory::linked_pair;
 use padlock_store::{AccountId, KeyStore as _, MemoryStore, Progress};
 use padlock_tui::command::{CommandHelp, Extension};
-use padlock_tui::keys::KeyMap;
+use padlock_tui::keys::Config as UiConfig;
 use padlock_tui::{App, Effect, Input};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
@@ -27,24 +27,27 @@ const YOU_FULL: &str = "you@demo.padlock/terminal";
 
 /// Runs the demo's terminal UI until the user quits.
 pub(crate) fn run(seed: Option<u64>) -> io::Result<()> {
-    let keymap = tui_session::keymap()?;
+    let config = tui_session::config()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(session(seed, keymap))
+    runtime.block_on(session(seed, config))
 }
 
-async fn session(seed: Option<u64>, keymap: KeyMap) -> io::Result<()> {
+async fn session(seed: Option<u64>, config: UiConfig) -> io::Result<()> {
     let (input_tx, input_rx) = mpsc::unbounded_channel();
     let (effect_tx, effect_rx) = mpsc::unbounded_channel();
-    let mut app = App::new(YOU).with_keymap(keymap).with_extension(Extension {
-        name: "demo".to_owned(),
-        commands: vec![CommandHelp {
-            usage: "/demo newdevice".to_owned(),
-            help: "Sam moves to a new device with a new key (you see the warning)".to_owned(),
-        }],
-    });
+    let mut app = App::new(YOU)
+        .with_keymap(config.keys)
+        .with_notifications(config.notifications)
+        .with_extension(Extension {
+            name: "demo".to_owned(),
+            commands: vec![CommandHelp {
+                usage: "/demo newdevice".to_owned(),
+                help: "Sam moves to a new device with a new key (you see the warning)".to_owned(),
+            }],
+        });
     app.add_contact(SAM);
     app.show_info(format!(
         "Welcome to the Padlock demo. You are {YOU}; Sam ({SAM}) lives inside this program. \
