@@ -248,3 +248,62 @@ fn security_settings_verify_label_export_and_a_new_key() {
     tmux.assert_exited_and_restored();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_loud_warning_reaches_the_notification_command_at_the_chosen_level() {
+    let padlock = env!("CARGO_BIN_EXE_padlock");
+    let name = socket("notify");
+    // Tmux::start points XDG_CONFIG_HOME here.
+    let config = std::env::temp_dir().join(format!("padlock-tui-test-{name}"));
+    let out = config.join("notified");
+    std::fs::create_dir_all(config.join("padlock")).unwrap();
+    std::fs::write(
+        config.join("padlock/config.toml"),
+        format!(
+            "[notifications]\nlevel = \"sender\"\nbell = false\ncommand = [\"/bin/sh\", \"-c\", \
+             \"printf '%s|%s\\\\n' \\\"$0\\\" \\\"$1\\\" >> {}\"]\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let tmux = Tmux::start(&name, &reporting_exit(&format!("{padlock} demo")));
+    tmux.wait_for("press F2 (the padlock)");
+    tmux.keys(&["F2"]);
+    tmux.wait_status("Private, unverified");
+    tmux.wait_for("type our secret: blue heron");
+    tmux.keys(&["F3"]);
+    tmux.wait_for("Authenticate sam@demo.padlock");
+    tmux.keys(&["Tab"]);
+    tmux.type_text("blue heron");
+    tmux.keys(&["Enter"]);
+    tmux.wait_status("Private, verified");
+    tmux.keys(&["Enter"]);
+    tmux.type_text("/demo newdevice");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("WARNING: NEW KEY");
+    let deadline = std::time::Instant::now() + support::tmux::DEADLINE;
+    let notified = loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        if !text.is_empty() {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no notification was run"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // Level "sender": who and what happened, in one line each.
+    assert!(
+        notified.starts_with("Padlock: sam@demo.padlock|"),
+        "{notified}"
+    );
+    assert!(
+        notified.contains("NEW KEY") || notified.contains("new key"),
+        "{notified}"
+    );
+    tmux.keys(&["e"]);
+    tmux.keys(&["C-q"]);
+    tmux.assert_exited_and_restored();
+    let _ = std::fs::remove_dir_all(&config);
+}
