@@ -38,6 +38,13 @@ pub(crate) enum Outcome {
     Quit,
     /// The user chose the demo; nothing was stored.
     Demo,
+    /// The user picked an account already set up.
+    Open {
+        /// The opened store.
+        store: Box<Store>,
+        /// The account's bare JID.
+        jid: String,
+    },
     /// The account is stored: open the chat for it.
     Chat {
         /// The opened store, with the account.
@@ -50,9 +57,14 @@ pub(crate) enum Outcome {
 }
 
 /// Runs the guide until the user quits, picks the demo, or has an
-/// account. `store` is the existing store (opened), if there is one.
-pub(crate) fn run(cx: &Context, store: Option<Store>) -> Result<Outcome, CliError> {
-    let mut guide = Guide::new();
+/// account. `store` is the existing store (opened), if there is one;
+/// `accounts` the accounts in it that can log in, offered first.
+pub(crate) fn run(
+    cx: &Context,
+    store: Option<Store>,
+    accounts: Vec<String>,
+) -> Result<Outcome, CliError> {
+    let mut guide = Guide::new().with_accounts(accounts);
     if store.as_ref().is_some_and(Store::is_encrypted) {
         guide = guide.with_encrypted_store();
     }
@@ -226,6 +238,16 @@ impl Driver {
             }
             GuideEffect::SkipPassphrase => self.save(None),
             GuideEffect::OpenDemo => return Some(Outcome::Demo),
+            GuideEffect::OpenAccount(jid) => {
+                return Some(match self.store.take() {
+                    Some(store) => Outcome::Open {
+                        store: Box::new(store),
+                        jid,
+                    },
+                    // Not reachable: accounts are offered from a store.
+                    None => Outcome::Quit,
+                });
+            }
             GuideEffect::Done => {
                 return Some(match (self.store.take(), self.checked.take()) {
                     (Some(store), Some(checked)) => Outcome::Chat {

@@ -63,9 +63,13 @@ pub enum Step {
     Done,
 }
 
-/// The choices of the welcome screen, in the order shown.
+/// The choices of the welcome screen, in the order shown: the accounts
+/// already set up (if any), then the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Choice {
+    /// Open the account set up on this device with this index in
+    /// [`Guide::accounts`].
+    Open(usize),
     /// Set up an XMPP account.
     AddAccount,
     /// The demo, which needs no server.
@@ -75,15 +79,7 @@ pub enum Choice {
 }
 
 impl Choice {
-    const ALL: [Self; 3] = [Self::AddAccount, Self::Demo, Self::Quit];
-
-    fn words(self) -> &'static str {
-        match self {
-            Self::AddAccount => "Add your XMPP account",
-            Self::Demo => "Try the demo first (no server needed, nothing is written)",
-            Self::Quit => "Quit",
-        }
-    }
+    const OTHERS: [Self; 3] = [Self::AddAccount, Self::Demo, Self::Quit];
 }
 
 /// The fields of the account form, in the order shown.
@@ -205,6 +201,8 @@ pub enum GuideEffect {
     SkipPassphrase,
     /// Run the demo instead.
     OpenDemo,
+    /// Open this account (bare JID), already set up on this device.
+    OpenAccount(String),
     /// Leave; nothing was stored.
     Quit,
     /// The account is stored: open the chat.
@@ -251,6 +249,8 @@ pub struct Guide {
     passphrase_focus: usize,
     passphrase_error: Option<String>,
     store_encrypted: bool,
+    /// Accounts already set up (bare JIDs), to pick one.
+    accounts: Vec<String>,
 }
 
 impl Guide {
@@ -266,6 +266,39 @@ impl Guide {
         self
     }
 
+    /// For a device with several accounts set up: the welcome screen
+    /// offers to open one of them first.
+    pub fn with_accounts(mut self, accounts: Vec<String>) -> Self {
+        self.accounts = accounts;
+        self
+    }
+
+    /// The accounts set up on this device, as offered.
+    pub fn accounts(&self) -> &[String] {
+        &self.accounts
+    }
+
+    /// The welcome screen's choices, in the order shown.
+    pub fn choices(&self) -> Vec<Choice> {
+        (0..self.accounts.len())
+            .map(Choice::Open)
+            .chain(Choice::OTHERS)
+            .collect()
+    }
+
+    fn choice_words(&self, choice: Choice) -> String {
+        match choice {
+            Choice::Open(index) => format!(
+                "Open {}",
+                self.accounts.get(index).map_or("?", String::as_str)
+            ),
+            Choice::AddAccount if self.accounts.is_empty() => "Add your XMPP account".to_owned(),
+            Choice::AddAccount => "Add another XMPP account".to_owned(),
+            Choice::Demo => "Try the demo first (no server needed, nothing is written)".to_owned(),
+            Choice::Quit => "Quit".to_owned(),
+        }
+    }
+
     /// The current step.
     pub fn step(&self) -> Step {
         self.step
@@ -273,7 +306,7 @@ impl Guide {
 
     /// The choice highlighted on the welcome screen.
     pub fn choice(&self) -> Choice {
-        Choice::ALL
+        self.choices()
             .get(self.choice)
             .copied()
             .unwrap_or(Choice::AddAccount)
@@ -449,13 +482,14 @@ impl Guide {
     }
 
     fn welcome_key(&mut self, key: KeyEvent) -> Option<GuideEffect> {
+        let count = self.choices().len();
         let chosen = match key.code {
             KeyCode::Up | KeyCode::BackTab => {
-                self.choice = self.choice.checked_sub(1).unwrap_or(Choice::ALL.len() - 1);
+                self.choice = self.choice.checked_sub(1).unwrap_or(count - 1);
                 return None;
             }
             KeyCode::Down | KeyCode::Tab => {
-                self.choice = (self.choice + 1) % Choice::ALL.len();
+                self.choice = (self.choice + 1) % count;
                 return None;
             }
             KeyCode::Enter => self.choice(),
@@ -470,6 +504,11 @@ impl Guide {
                 self.go(Step::Form);
                 None
             }
+            Choice::Open(index) => self
+                .accounts
+                .get(index)
+                .cloned()
+                .map(GuideEffect::OpenAccount),
             Choice::Demo => Some(GuideEffect::OpenDemo),
             Choice::Quit => Some(GuideEffect::Quit),
         }
@@ -824,9 +863,16 @@ fn welcome(guide: &Guide, s: &mut Screen) {
          over your XMPP (Jabber) account.",
         Style::new(),
     );
-    s.text("No account is set up on this device yet.", Style::new());
+    if guide.accounts.is_empty() {
+        s.text("No account is set up on this device yet.", Style::new());
+    } else {
+        s.text(
+            "Several accounts are set up on this device: which one do you open?",
+            Style::new(),
+        );
+    }
     s.blank();
-    for (i, choice) in Choice::ALL.iter().enumerate() {
+    for (i, choice) in guide.choices().into_iter().enumerate() {
         let chosen = i == guide.choice;
         let (marker, style) = if chosen {
             (
@@ -838,7 +884,7 @@ fn welcome(guide: &Guide, s: &mut Screen) {
         };
         s.lines.push(Line::from(vec![
             Span::raw(marker),
-            Span::styled(choice.words().to_owned(), style),
+            Span::styled(guide.choice_words(choice), style),
         ]));
     }
     s.keys("↑↓: choose · Enter: go · a: add account · d: demo · q or Ctrl-C: quit");

@@ -488,3 +488,31 @@ fn debug_never_shows_a_secret() {
     assert!(!format!("{guide:?}").contains("purple"));
     insta::assert_snapshot!("debug_of_secrets", debug);
 }
+
+#[test]
+fn with_several_accounts_the_welcome_asks_which_one_to_open() {
+    let accounts = vec![
+        "alice@example.org".to_owned(),
+        "work@corp.example".to_owned(),
+    ];
+    let mut guide = Guide::new().with_accounts(accounts);
+    assert_eq!(
+        guide.choices(),
+        [
+            Choice::Open(0),
+            Choice::Open(1),
+            Choice::AddAccount,
+            Choice::Demo,
+            Choice::Quit
+        ]
+    );
+    snapshot("choose_account", &guide);
+    assert_eq!(press(&mut guide, KeyCode::Down), None);
+    assert_eq!(
+        press(&mut guide, KeyCode::Enter),
+        Some(GuideEffect::OpenAccount("work@corp.example".to_owned()))
+    );
+    // Adding another account is still one key away.
+    assert_eq!(typed(&mut guide, "a"), None);
+    assert_eq!(guide.step(), Step::Form);
+}

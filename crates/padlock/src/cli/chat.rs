@@ -1,7 +1,7 @@
 //! `padlock chat --account JID`: the terminal UI for one account over
 //! XMPP; and `padlock` alone, which opens it for the only account set up
-//! (with none, the first-run guide; with several, the demo, saying how to
-//! pick one).
+//! (with none, the first-run guide; with several, the guide's choice among
+//! them).
 
 use std::io::{self, IsTerminal as _};
 
@@ -31,10 +31,10 @@ pub(crate) fn run(cx: &mut Context, account: &str) -> Result<(), CliError> {
 /// up to connect and returns `true`. With none, the first-run guide sets
 /// one up (then the UI opens for it; `true`), or the user quits it
 /// (`true`) or picks the demo (`false`: the demo runs). With several,
-/// says on standard error how to pick one and returns `false`.
+/// the guide's first screen asks which one to open (or to add another).
 pub(crate) fn run_default(cx: &mut Context) -> Result<bool, CliError> {
     if !cx.store_exists() {
-        return guide(cx, None);
+        return guide(cx, None, Vec::new());
     }
     let store = cx.open_existing()?.store;
     match login::connectable(&store).as_slice() {
@@ -43,24 +43,24 @@ pub(crate) fn run_default(cx: &mut Context) -> Result<bool, CliError> {
             open(store, &only)?;
             Ok(true)
         }
-        [] => guide(cx, Some(store)),
+        [] => guide(cx, Some(store), Vec::new()),
         several => {
-            eprintln!(
-                "padlock: {} accounts are set up ({}); open one with \
-                 `padlock chat --account JID`. Here is the demo meanwhile.",
-                several.len(),
-                several.join(", ")
-            );
-            Ok(false)
+            let accounts = several.to_vec();
+            guide(cx, Some(store), accounts)
         }
     }
 }
 
-/// The first-run guide, then what the user chose in it.
-fn guide(cx: &mut Context, store: Option<Store>) -> Result<bool, CliError> {
-    match first_run::run(cx, store)? {
+/// The first-run guide (with several accounts: the choice among them),
+/// then what the user chose in it.
+fn guide(cx: &mut Context, store: Option<Store>, accounts: Vec<String>) -> Result<bool, CliError> {
+    match first_run::run(cx, store, accounts)? {
         Outcome::Quit => Ok(true),
         Outcome::Demo => Ok(false),
+        Outcome::Open { store, jid } => {
+            open(*store, &jid)?;
+            Ok(true)
+        }
         Outcome::Chat {
             store,
             jid,
