@@ -2,8 +2,8 @@
 //!
 //! `padlock chat --account JID` opens the terminal UI for an XMPP account
 //! set up with `padlock account add`; `padlock` alone opens it for the
-//! only account set up, with none opens the first-run guide (set up an
-//! account, or try the demo), and otherwise runs `padlock demo`: the
+//! only account set up, and otherwise opens the first-run guide (set up an
+//! account, pick one of several, or try the demo). `padlock demo` is the
 //! terminal UI with a built-in demo contact, over an in-memory network,
 //! with the same engine that talks to Pidgin, Adium and Gajim; with
 //! `--script` (or without a terminal) it prints the whole OTR flow as a
