@@ -131,6 +131,11 @@ impl StoreJob {
     ) -> Self {
         Self(Box::new(job))
     }
+
+    /// Runs the job on `store` (the runtime does this inside its loop).
+    pub fn run(self, store: &mut dyn KeyStore) -> Result<String, String> {
+        (self.0)(store)
+    }
 }
 
 impl std::fmt::Debug for StoreJob {
@@ -253,8 +258,8 @@ impl<S: KeyStore, R: CryptoRng> Runtime<S, R> {
                 let view = self.client.security_view();
                 self.emit(Event::Security(view));
             }
-            Request::Store(StoreJob(job)) => {
-                let result = job(self.client.store_mut());
+            Request::Store(job) => {
+                let result = job.run(self.client.store_mut());
                 self.emit(Event::StoreJobDone(result));
             }
             Request::Quit => {

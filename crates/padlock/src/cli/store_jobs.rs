@@ -131,3 +131,94 @@ fn expand_home(path: &Path) -> PathBuf {
         _ => path.to_path_buf(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, reason = "tests")]
+
+    use std::path::PathBuf;
+
+    use padlock_otr::{Fingerprint, InstanceTag, PrivateKey};
+    use padlock_store::{AccountId, KeyStore, MemoryStore, Trust};
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    use super::*;
+
+    const ME: &str = "alice@example.org";
+    const BOB: &str = "bob@example.org";
+
+    fn dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("padlock-jobs-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn run(job: StoreJob, store: &mut dyn KeyStore) -> Result<String, String> {
+        job.run(store)
+    }
+
+    #[test]
+    fn an_export_is_imported_elsewhere_and_never_overwrites() {
+        let dir = dir("round-trip");
+        let me = AccountId::new(ME, "xmpp");
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let key = PrivateKey::generate(&mut rng);
+        let mine = key.public_key().fingerprint();
+        let mut here = MemoryStore::new();
+        here.set_account_key(&me, key, InstanceTag::random(&mut rng))
+            .unwrap();
+        let bob = Fingerprint([3; 20]);
+        here.observe(&me, BOB, bob, 1_700_000_000).unwrap();
+        here.label(&me, BOB, &bob, Some("laptop")).unwrap();
+        let file = dir.join("keys.padlock");
+
+        let line = run(
+            export(me.clone(), file.clone(), Passphrase::from("s3cret")),
+            &mut here,
+        )
+        .unwrap();
+        assert!(line.contains("1 fingerprint(s) of 1 contact(s)"), "{line}");
+        let again = run(
+            export(me.clone(), file.clone(), Passphrase::from("s3cret")),
+            &mut here,
+        );
+        assert!(again.unwrap_err().contains("exists"), "not overwritten");
+
+        let mut there = MemoryStore::new();
+        let missing = run(import(file.clone(), None), &mut there).unwrap_err();
+        assert!(missing.contains("passphrase"), "{missing}");
+        let wrong = run(
+            import(file.clone(), Some(Passphrase::from("nope"))),
+            &mut there,
+        );
+        assert!(wrong.unwrap_err().contains("nothing was imported"));
+        assert!(there.accounts().is_empty(), "nothing changed");
+        let line = run(import(file, Some(Passphrase::from("s3cret"))), &mut there).unwrap();
+        assert!(line.contains("1 new fingerprint(s)"), "{line}");
+        assert!(line.contains(&format!("keys for {ME}")), "{line}");
+        assert_eq!(there.account(&me).unwrap().fingerprint(), Some(mine));
+        let record = there.fingerprint(&me, BOB, &bob).unwrap();
+        assert_eq!(record.label.as_deref(), Some("laptop"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn another_clients_files_are_imported_and_a_bad_path_is_told() {
+        let fixtures =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../store/tests/fixtures/import/potr");
+        let mut store = MemoryStore::new();
+        let line = run(import(fixtures, None), &mut store).unwrap();
+        assert!(line.contains("3 new fingerprint(s)"), "{line}");
+        let me = AccountId::new(ME, "xmpp");
+        let carol = store.fingerprints(&me, "carol@example.org");
+        assert_eq!(carol[0].trust, Trust::VerifiedByFingerprint);
+        let missing = run(import(PathBuf::from("/nonexistent/otr"), None), &mut store);
+        assert!(
+            missing
+                .unwrap_err()
+                .starts_with("Cannot read /nonexistent/otr")
+        );
+    }
+}

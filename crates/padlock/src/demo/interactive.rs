@@ -91,7 +91,7 @@ async fn drive(
                 }
                 Some(_) => {
                     let _ = inputs.send(Input::Info(
-                        "Your key is still being generated: one moment.".to_owned(),
+                        "One moment: the demo's keys (yours and Sam's) are still being generated.".to_owned(),
                     ));
                 }
             },
