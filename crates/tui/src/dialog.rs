@@ -94,6 +94,21 @@ pub enum PasteCheck {
     Differs,
 }
 
+/// An `xmpp:` link in the paste box ([`crate::uri`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PastedLink {
+    /// It starts like a link but is not a complete, well-formed one with
+    /// an `otr-fingerprint`.
+    Malformed,
+    /// A link for this JID (bare, as in the link) with this fingerprint.
+    For {
+        /// The JID of the link.
+        jid: String,
+        /// Its fingerprint.
+        fingerprint: Fingerprint,
+    },
+}
+
 /// The Authenticate dialog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authenticate {
@@ -220,8 +235,22 @@ impl Authenticate {
         }
     }
 
-    /// What the paste box says.
+    /// What the paste box says. A pasted `xmpp:` link is compared by its
+    /// fingerprint, and only if it is for the contact of the dialog: a
+    /// link for anyone else, or a malformed one, [`PasteCheck::Differs`]
+    /// ([`Authenticate::pasted_link`] says why).
     pub fn paste_check(&self) -> PasteCheck {
+        match self.pasted_link() {
+            None => {}
+            Some(PastedLink::Malformed) => return PasteCheck::Differs,
+            Some(PastedLink::For { jid, fingerprint }) => {
+                return if self.is_contact(&jid) && self.shown == Some(fingerprint) {
+                    PasteCheck::Matches
+                } else {
+                    PasteCheck::Differs
+                };
+            }
+        }
         let digits: String = self
             .paste
             .as_str()
@@ -252,6 +281,27 @@ impl Authenticate {
         } else {
             PasteCheck::Differs
         }
+    }
+
+    /// The `xmpp:` link in the paste box, if what is there starts like one.
+    pub fn pasted_link(&self) -> Option<PastedLink> {
+        let text = self.paste.as_str().trim_start();
+        if !text
+            .get(..5)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("xmpp:"))
+        {
+            return None;
+        }
+        Some(match crate::uri::parse_fingerprint_uri(text) {
+            Some((jid, fingerprint)) => PastedLink::For { jid, fingerprint },
+            None => PastedLink::Malformed,
+        })
+    }
+
+    /// Whether `jid` is the contact of the dialog (JIDs compare without
+    /// regard to case).
+    pub fn is_contact(&self, jid: &str) -> bool {
+        jid.to_lowercase() == self.contact.to_lowercase()
     }
 }
 
@@ -314,6 +364,81 @@ mod tests {
         dialog.paste.clear();
         dialog.paste.insert_str("ABABABAC");
         assert_eq!(dialog.paste_check(), PasteCheck::Differs);
+    }
+
+    fn link(jid: &str, fingerprint: &Fingerprint) -> String {
+        crate::uri::fingerprint_uri(jid, fingerprint)
+    }
+
+    #[test]
+    fn the_paste_box_compares_a_link_for_the_contact() {
+        let mut dialog = Authenticate::asking("sam@demo.padlock", Some(fp(0xab)), Some(fp(1)));
+        dialog
+            .paste
+            .insert_str(&link("sam@demo.padlock", &fp(0xab)));
+        assert_eq!(dialog.paste_check(), PasteCheck::Matches);
+        assert_eq!(
+            dialog.pasted_link(),
+            Some(PastedLink::For {
+                jid: "sam@demo.padlock".into(),
+                fingerprint: fp(0xab)
+            })
+        );
+        // Upper case, another client's form, a resource, a JID in
+        // another case, a line break from the paste.
+        dialog.paste.clear();
+        dialog.paste.insert_str(&format!(
+            "XMPP:Sam@Demo.Padlock/phone?subscribe;otr-fingerprint={}\n",
+            "AB".repeat(20)
+        ));
+        assert_eq!(dialog.paste_check(), PasteCheck::Matches);
+        // Another key for the contact.
+        dialog.paste.clear();
+        dialog
+            .paste
+            .insert_str(&link("sam@demo.padlock", &fp(0xac)));
+        assert_eq!(dialog.paste_check(), PasteCheck::Differs);
+    }
+
+    #[test]
+    fn a_link_for_someone_else_or_a_broken_one_differs() {
+        let mut dialog = Authenticate::asking("sam@demo.padlock", Some(fp(0xab)), Some(fp(1)));
+        // The right key in a link for another JID (say, a relay that
+        // forwards Sam's key as its own): not Sam's.
+        dialog
+            .paste
+            .insert_str(&link("mallory@demo.padlock", &fp(0xab)));
+        assert_eq!(dialog.paste_check(), PasteCheck::Differs);
+        assert_eq!(
+            dialog.pasted_link(),
+            Some(PastedLink::For {
+                jid: "mallory@demo.padlock".into(),
+                fingerprint: fp(0xab)
+            })
+        );
+        // Cut short, or with spaces inside the digits.
+        for text in [
+            "xmpp:sam@demo.padlock?otr-fingerprint=abab",
+            "xmpp:sam@demo.padlock",
+            "xmpp:",
+            "xmpp:sam@demo.padlock?otr-fingerprint=ABABABAB ABABABAB ABABABAB ABABABAB ABABABAB",
+        ] {
+            dialog.paste.clear();
+            dialog.paste.insert_str(text);
+            assert_eq!(dialog.paste_check(), PasteCheck::Differs, "{text}");
+            assert_eq!(dialog.pasted_link(), Some(PastedLink::Malformed), "{text}");
+        }
+        // Without a fingerprint shown there is nothing to match.
+        let mut unknown = Authenticate::asking("sam@demo.padlock", None, None);
+        unknown
+            .paste
+            .insert_str(&link("sam@demo.padlock", &fp(0xab)));
+        assert_eq!(unknown.paste_check(), PasteCheck::Differs);
+        // Plain groups are still read as before.
+        dialog.paste.clear();
+        dialog.paste.insert_str(&fp(0xab).to_string());
+        assert_eq!(dialog.pasted_link(), None);
+        assert_eq!(dialog.paste_check(), PasteCheck::Matches);
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub mod notify;
 mod render;
 pub mod security;
 pub mod terminal;
+pub mod uri;
 
 pub use action::{Action, Effect};
 pub use app::App;

@@ -21,10 +21,12 @@ use crate::app::{
     trust_words,
 };
 use crate::dialog::{
-    Authenticate, KeyChangeWarning, Method, Modal, Outcome, PasteCheck, Role, Stage, groups,
+    Authenticate, KeyChangeWarning, Method, Modal, Outcome, PasteCheck, PastedLink, Role, Stage,
+    groups,
 };
 use crate::keys::Binding;
 use crate::security::{Prompt, Security};
+use crate::uri::{fingerprint_uri, qr_rows};
 use padlock_store::Trust;
 
 /// Width of the contact list.
@@ -492,12 +494,21 @@ fn render_authenticate(
         |lines: &mut Vec<Line<'_>>, label: &str, field: &crate::field::Field, focused: bool| {
             let marker = if focused { "▸ " } else { "  " };
             let prefix = format!("{marker}{label:<12}[ ");
+            // Text longer than the box (a pasted link) scrolls to keep
+            // the cursor in view.
+            let room = width.saturating_sub(prefix.chars().count() + 2).max(1);
+            let skip = field.cursor().saturating_sub(room);
             if focused && dialog.stage == Stage::Editing {
-                cursor = Some((lines.len(), prefix.chars().count() + field.cursor()));
+                cursor = Some((lines.len(), prefix.chars().count() + field.cursor() - skip));
+            }
+            let mut shown: String = field.as_str().chars().skip(skip).take(room).collect();
+            if skip > 0 {
+                // Say that the start is out of view.
+                shown = std::iter::once('…').chain(shown.chars().skip(1)).collect();
             }
             lines.push(Line::from(vec![
                 Span::styled(prefix, if focused { bold } else { Style::new() }),
-                Span::raw(field.as_str().to_owned()),
+                Span::raw(shown),
                 Span::raw(" ]"),
             ]));
         };
@@ -565,6 +576,13 @@ fn render_authenticate(
                 }
                 Method::Fingerprint => {
                     lines.push(fingerprint_rows("Yours:", dialog.mine.as_ref()));
+                    // Your link, as text the terminal can select and copy.
+                    if let Some(mine) = &dialog.mine {
+                        let link = fingerprint_uri(app.account(), mine);
+                        for row in wrap(&link, width.saturating_sub(2).max(1)) {
+                            lines.push(Line::raw(format!("  {row}")));
+                        }
+                    }
                     lines.push(Line::styled(
                         "       (Ctrl-Y copies yours to the clipboard)",
                         Style::new().add_modifier(Modifier::DIM),
@@ -573,25 +591,18 @@ fn render_authenticate(
                         &format!("{}:", short(&dialog.contact)),
                         dialog.shown.as_ref(),
                     ));
-                    lines.push(Line::raw(
-                        "Compare over another channel (phone, in person), or paste what they sent:",
-                    ));
+                    for row in wrap(
+                        "Compare over another channel (phone, in person), or paste what they \
+                         sent (the groups, or their xmpp: link):",
+                        width,
+                    ) {
+                        lines.push(Line::raw(row));
+                    }
                     field_line(&mut lines, "Paste:", &dialog.paste, dialog.focus == 0);
-                    let (text, style) = match dialog.paste_check() {
-                        PasteCheck::Empty => ("", Style::new()),
-                        PasteCheck::Incomplete => {
-                            ("  … matches so far", Style::new().fg(Color::Yellow))
-                        }
-                        PasteCheck::Matches => (
-                            "  ✓ MATCHES the fingerprint shown",
-                            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
-                        ),
-                        PasteCheck::Differs => (
-                            "  ✗ DOES NOT MATCH: do not confirm",
-                            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-                        ),
-                    };
-                    lines.push(Line::styled(text, style));
+                    let (text, style) = paste_words(dialog);
+                    for row in wrap(&text, width.saturating_sub(2).max(1)) {
+                        lines.push(Line::styled(format!("  {row}"), style));
+                    }
                     let marker = if dialog.focus == 1 { "▸ " } else { "  " };
                     lines.push(Line::styled(
                         format!(
@@ -644,6 +655,38 @@ fn render_authenticate(
             y.min(inner.bottom().saturating_sub(1)),
         )
     })
+}
+
+/// What the paste box says about what was pasted, in words.
+fn paste_words(dialog: &Authenticate) -> (String, Style) {
+    let red = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+    match dialog.paste_check() {
+        PasteCheck::Empty => (String::new(), Style::new()),
+        PasteCheck::Incomplete => (
+            "… matches so far".to_owned(),
+            Style::new().fg(Color::Yellow),
+        ),
+        PasteCheck::Matches => (
+            "✓ MATCHES the fingerprint shown".to_owned(),
+            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
+        ),
+        PasteCheck::Differs => match dialog.pasted_link() {
+            Some(PastedLink::Malformed) => (
+                "✗ NOT A COMPLETE LINK (xmpp:user@host?otr-fingerprint= and 40 hex digits): \
+                 do not confirm"
+                    .to_owned(),
+                red,
+            ),
+            Some(PastedLink::For { jid, .. }) if !dialog.is_contact(&jid) => (
+                format!(
+                    "✗ WRONG CONTACT: this link is for {jid}, not {}: do not confirm",
+                    dialog.contact
+                ),
+                red,
+            ),
+            _ => ("✗ DOES NOT MATCH: do not confirm".to_owned(), red),
+        },
+    }
 }
 
 fn short(jid: &str) -> &str {
@@ -753,21 +796,19 @@ fn render_security(app: &App, screen: &Security, frame: &mut Frame<'_>) -> Optio
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let dim = Style::new().fg(Color::DarkGray);
 
+    let mine = screen
+        .view()
+        .map(|view| &view.fingerprint)
+        .or(match app.key() {
+            KeyStatus::Ready(fp) => Some(fp),
+            _ => None,
+        });
     let mut top: Vec<Line<'_>> = vec![
         Line::from(vec![
             Span::raw(format!("{:<14}", "Account:")),
             Span::styled(app.account().to_owned(), bold),
         ]),
-        fingerprint_rows(
-            "Your key:",
-            screen
-                .view()
-                .map(|view| &view.fingerprint)
-                .or(match app.key() {
-                    KeyStatus::Ready(fp) => Some(fp),
-                    _ => None,
-                }),
-        ),
+        fingerprint_rows("Your key:", mine),
     ];
     let regenerate = if screen.is_regenerating() {
         "generating a new key in the background...".to_owned()
@@ -776,6 +817,14 @@ fn render_security(app: &App, screen: &Security, frame: &mut Frame<'_>) -> Optio
     };
     top.push(Line::styled(format!("{:<14}{regenerate}", ""), dim));
     top.push(Line::raw(""));
+    if screen.prompt() == Some(&Prompt::Link) {
+        // The link takes the place of the list.
+        let height = usize::from(inner.height).saturating_sub(top.len());
+        let mut lines = top;
+        lines.extend(security_link(app.account(), mine, text_width, height));
+        frame.render_widget(Paragraph::new(lines), inner);
+        return None;
+    }
     top.push(Line::styled("Your contacts' keys", bold));
 
     // The bottom: the open prompt, or the note, then the keys to press.
@@ -879,6 +928,78 @@ fn security_list(screen: &Security, width: usize, height: usize) -> Vec<Line<'st
         .collect()
 }
 
+/// Your fingerprint as an `xmpp:` link, and as a QR code when `height`
+/// rows of `width` leave room for it.
+fn security_link(
+    account: &str,
+    mine: Option<&padlock_otr::Fingerprint>,
+    width: usize,
+    height: usize,
+) -> Vec<Line<'static>> {
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let dim = Style::new().fg(Color::DarkGray);
+    let mut lines = vec![Line::styled("Your fingerprint as a link", bold)];
+    let close = Line::styled("Enter or Esc closes", dim);
+    let Some(mine) = mine else {
+        lines.extend(
+            wrap(
+                "Your key is not ready yet: its link shows here once it is generated.",
+                width,
+            )
+            .into_iter()
+            .map(Line::raw),
+        );
+        lines.push(Line::raw(""));
+        lines.push(close);
+        return lines;
+    };
+    let link = fingerprint_uri(account, mine);
+    lines.extend(wrap(&link, width).into_iter().map(Line::raw));
+    lines.push(Line::raw(""));
+    let explain = |scan: &str| {
+        wrap(
+            &format!(
+                "Send it to a contact over another channel{scan}: their client (Conversations, \
+                 ChatSecure, Padlock's paste box) compares it with the key it sees from you."
+            ),
+            width,
+        )
+    };
+    let with_code = explain(", or let them scan the code from your screen");
+    // The code, light modules on dark whatever the terminal's colours,
+    // when it fits with the line that closes the panel.
+    let code = qr_rows(&link).filter(|rows| {
+        let columns = rows.first().map_or(0, |row| row.chars().count());
+        columns <= width && lines.len() + with_code.len() + 1 + rows.len() + 2 <= height
+    });
+    let dim_rows = |rows: Vec<String>| rows.into_iter().map(move |row| Line::styled(row, dim));
+    match code {
+        Some(rows) => {
+            lines.extend(dim_rows(with_code));
+            lines.push(Line::raw(""));
+            let qr = Style::new().fg(Color::White).bg(Color::Black);
+            for row in rows {
+                let pad = width.saturating_sub(row.chars().count()) / 2;
+                lines.push(Line::from(vec![
+                    Span::raw(" ".repeat(pad)),
+                    Span::styled(row, qr),
+                ]));
+            }
+        }
+        None => {
+            lines.extend(dim_rows(explain("")));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "(A larger terminal shows it as a QR code to scan.)",
+                dim,
+            ));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(close);
+    lines
+}
+
 /// The prompt (or the note and the key list) under the list, and where
 /// the cursor goes in it (row, column).
 fn security_prompt(
@@ -904,7 +1025,7 @@ fn security_prompt(
             say(
                 &mut lines,
                 "↑↓ choose a key   V verify   U unverify   F forget   L label   C copy   \
-                 G new key   E export   I import   Esc close",
+                 Q your link   G new key   E export   I import   Esc close",
                 Style::new().fg(Color::DarkGray),
             );
         }
@@ -960,6 +1081,8 @@ fn security_prompt(
             cursor = Some((lines.len(), 8 + field.cursor()));
             lines.push(Line::raw(format!("Label:  {}", field.as_str())));
         }
+        // Drawn in place of the list (`security_link`).
+        Some(Prompt::Link) => {}
         Some(Prompt::Export(form) | Prompt::Import(form)) => {
             let exporting = matches!(screen.prompt(), Some(Prompt::Export(_)));
             let (intro, labels): (&str, &[&str]) = if exporting {

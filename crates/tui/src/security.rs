@@ -1,6 +1,7 @@
 //! The Security settings screen: your account's key (with "Generate a new
 //! key"), every contact's known keys with their trust and labels (verify,
-//! unverify, forget, label, copy), and export and import of keys.
+//! unverify, forget, label, copy), export and import of keys, and your
+//! fingerprint as an `xmpp:` link with its QR code ([`crate::uri`]).
 //!
 //! The screen shows what the store said last ([`SecurityView`], asked for
 //! with [`Effect::QuerySecurity`] when it opens and after every change);
@@ -50,6 +51,9 @@ pub enum Prompt {
     Export(FileForm),
     /// Import keys and trust: a Padlock bundle or another client's files.
     Import(FileForm),
+    /// Your fingerprint as an `xmpp:` link (and its QR code where the
+    /// terminal is large enough); Esc or Enter closes it.
+    Link,
 }
 
 /// The fields of the export and import forms: a path and a passphrase
@@ -284,6 +288,10 @@ impl Security {
                 self.prompt = Some(Prompt::Import(FileForm::default()));
                 return Reply::default();
             }
+            'q' => {
+                self.prompt = Some(Prompt::Link);
+                return Reply::default();
+            }
             _ => {}
         }
         let Some((contact, fingerprint, trust)) = self.selected_row() else {
@@ -352,6 +360,12 @@ impl Security {
         }
         let exporting = matches!(prompt, Prompt::Export(_));
         match prompt {
+            Prompt::Link => {
+                if matches!(action, Action::Submit | Action::Insert('q' | 'Q')) {
+                    self.prompt = None;
+                }
+                Reply::default()
+            }
             Prompt::Verify { .. } | Prompt::Forget { .. } | Prompt::Regenerate => match action {
                 Action::Insert('y' | 'Y') | Action::Submit => self.confirm(),
                 Action::Insert('n' | 'N') => {
@@ -422,6 +436,7 @@ impl Security {
             }
             Prompt::Export(mut form) => return self.export(&mut form),
             Prompt::Import(mut form) => return self.import(&mut form),
+            Prompt::Link => return Reply::default(),
         };
         Reply::effects(vec![Effect::Command(command), Effect::QuerySecurity])
     }

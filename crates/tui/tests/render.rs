@@ -146,6 +146,45 @@ fn the_authenticate_dialog() {
 }
 
 #[test]
+fn the_fingerprint_method_reads_a_pasted_link() {
+    let mut app = in_state(PrivacyState::PrivateUnverified);
+    app.apply(Action::Authenticate);
+    app.handle_key(key(KeyCode::BackTab));
+    // Sam's link, as Conversations writes it.
+    app.handle_paste(&format!(
+        "xmpp:{SAM}?otr-fingerprint={}\n",
+        fp(0x22).to_hex()
+    ));
+    snapshot("dialog_fingerprint_link_matches", &app);
+
+    // The right key in a link for someone else: not Sam's, and the
+    // confirmation is refused.
+    app.handle_key(key(KeyCode::Esc));
+    app.apply(Action::Authenticate);
+    app.handle_key(key(KeyCode::BackTab));
+    app.handle_paste(&padlock_tui::uri::fingerprint_uri(ALEX, &fp(0x22)));
+    snapshot("dialog_fingerprint_link_other_contact", &app);
+    while app.poll_effect().is_some() {}
+    app.handle_key(key(KeyCode::Down));
+    app.handle_key(key(KeyCode::Enter));
+    let effects: Vec<_> = std::iter::from_fn(|| app.poll_effect()).collect();
+    assert!(
+        !effects.iter().any(|effect| matches!(
+            effect,
+            padlock_tui::Effect::Command(padlock_core::Command::Verify { .. })
+        )),
+        "{effects:?}"
+    );
+
+    app.handle_key(key(KeyCode::Esc));
+    app.apply(Action::Authenticate);
+    app.handle_key(key(KeyCode::BackTab));
+    app.handle_paste("xmpp:sam@demo.padlock?otr-fingerprint=2222");
+    let text = screen(&app, 100, 24).backend().to_string();
+    assert!(text.contains("NOT A COMPLETE LINK"), "{text}");
+}
+
+#[test]
 fn the_contact_asks() {
     let mut app = in_state(PrivacyState::PrivateUnverified);
     app.handle_ui(smp(

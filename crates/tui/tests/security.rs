@@ -18,6 +18,7 @@ use padlock_tui::security::{Prompt, Security};
 use padlock_tui::{Action, App, Effect, Input, render};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::style::Color;
 
 use support::*;
 
@@ -309,4 +310,93 @@ fn snapshots_of_the_screen() {
         contacts: Vec::new(),
     }));
     snapshot("security_no_keys_yet", &empty);
+}
+
+#[test]
+fn q_shows_your_fingerprint_as_a_link_until_esc() {
+    let mut app = opened();
+    app.handle_key(key(KeyCode::Char('q')));
+    assert_eq!(screen(&app).prompt(), Some(&Prompt::Link));
+    assert!(!screen(&app).is_typing() && !screen(&app).is_asking());
+    // Keys that mean something on the list do nothing under the link.
+    app.handle_key(key(KeyCode::Char('v')));
+    app.handle_key(key(KeyCode::Char('g')));
+    assert_eq!(screen(&app).prompt(), Some(&Prompt::Link));
+    assert_eq!(effects(&mut app), []);
+    // Esc closes the link, not the screen.
+    app.handle_key(key(KeyCode::Esc));
+    assert_eq!(screen(&app).prompt(), None);
+    // Enter (or Q again) closes it too.
+    app.handle_key(key(KeyCode::Char('Q')));
+    assert_eq!(screen(&app).prompt(), Some(&Prompt::Link));
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(screen(&app).prompt(), None);
+    app.handle_key(key(KeyCode::Char('q')));
+    app.handle_key(key(KeyCode::Char('q')));
+    assert_eq!(screen(&app).prompt(), None);
+    app.handle_key(key(KeyCode::Esc));
+    assert!(app.modal().is_none());
+}
+
+#[test]
+fn the_link_has_a_qr_code_where_the_terminal_is_large_enough() {
+    let mut app = opened();
+    app.handle_key(key(KeyCode::Char('q')));
+    let link = padlock_tui::uri::fingerprint_uri(YOU, &fp(0x11));
+    let draw = |width: u16, height: u16| {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|frame| render(&app, frame)).unwrap();
+        terminal
+    };
+    let text = |terminal: &Terminal<TestBackend>| {
+        let buffer = terminal.backend().buffer();
+        buffer
+            .content()
+            .chunks(usize::from(buffer.area.width))
+            .map(|row| row.iter().map(|cell| cell.symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+
+    let large = draw(100, 40);
+    let shown = text(&large);
+    assert!(shown.contains(&link), "{shown}");
+    assert!(shown.contains('▀') && shown.contains('▄'), "{shown}");
+    // Light on dark whatever the terminal's colours.
+    let buffer = large.backend().buffer();
+    let cell = buffer
+        .content()
+        .iter()
+        .find(|cell| cell.symbol() == "▀")
+        .unwrap();
+    assert_eq!((cell.fg, cell.bg), (Color::White, Color::Black));
+    insta::assert_snapshot!("security_link_qr", large.backend());
+
+    let small = draw(100, 24);
+    let shown = text(&small);
+    assert!(shown.contains(&link), "{shown}");
+    assert!(!shown.contains('▀'), "{shown}");
+    assert!(shown.contains("A larger terminal shows it as a QR code to scan"));
+    insta::assert_snapshot!("security_link_text", small.backend());
+
+    // A narrow terminal wraps the link and has no room for the code.
+    let narrow = text(&draw(50, 40));
+    assert!(!narrow.contains('▀'), "{narrow}");
+    // Tiny terminals draw what fits, without panicking.
+    for (width, height) in [(8, 4), (1, 1), (200, 3), (3, 200)] {
+        draw(width, height);
+    }
+}
+
+#[test]
+fn without_a_key_the_link_says_it_is_not_ready() {
+    let mut app = App::new(YOU);
+    app.set_key(KeyStatus::Generating { steps: 3 });
+    app.handle_key(key(KeyCode::F(4)));
+    app.handle_key(key(KeyCode::Char('q')));
+    let mut terminal = Terminal::new(TestBackend::new(100, 40)).unwrap();
+    terminal.draw(|frame| render(&app, frame)).unwrap();
+    let shown = terminal.backend().to_string();
+    assert!(shown.contains("Your key is not ready yet"), "{shown}");
+    assert!(!shown.contains("xmpp:"), "{shown}");
 }
