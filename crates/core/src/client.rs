@@ -318,6 +318,13 @@ impl<S: KeyStore> Client<S> {
                     keys: self.store.fingerprints(account, jid).to_vec(),
                 })
                 .collect(),
+            other_accounts: self
+                .store
+                .accounts()
+                .into_iter()
+                .filter(|other| other.id() != account)
+                .map(|other| (other.id().name.clone(), other.fingerprint()))
+                .collect(),
         }
     }
 

@@ -210,6 +210,9 @@ pub struct SecurityView {
     pub fingerprint: Fingerprint,
     /// Every contact with a known key, sorted by bare JID.
     pub contacts: Vec<KnownKeys>,
+    /// The other accounts of this device's store (name, and their key's
+    /// fingerprint if they have one), sorted; open one to manage it.
+    pub other_accounts: Vec<(String, Option<Fingerprint>)>,
 }
 
 /// One contact's keys, as the store knows them.

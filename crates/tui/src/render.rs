@@ -816,6 +816,27 @@ fn render_security(app: &App, screen: &Security, frame: &mut Frame<'_>) -> Optio
         "[G] generate a new key (contacts see a new key and must verify it again)".to_owned()
     };
     top.push(Line::styled(format!("{:<14}{regenerate}", ""), dim));
+    if let Some(view) = screen.view()
+        && !view.other_accounts.is_empty()
+    {
+        let others: Vec<String> = view
+            .other_accounts
+            .iter()
+            .map(|(name, fp)| match fp {
+                Some(fp) => format!("{name} ({})", groups(fp).join(" ")),
+                None => format!("{name} (no key)"),
+            })
+            .collect();
+        for row in wrap(
+            &format!(
+                "Also on this device: {}. Open one (padlock chat --account JID) to manage it.",
+                others.join("; ")
+            ),
+            text_width,
+        ) {
+            top.push(Line::styled(row, dim));
+        }
+    }
     top.push(Line::raw(""));
     if screen.prompt() == Some(&Prompt::Link) {
         // The link takes the place of the list.

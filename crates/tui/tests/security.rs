@@ -58,6 +58,7 @@ fn view() -> SecurityView {
                 ],
             },
         ],
+        other_accounts: vec![("work@corp.example".into(), Some(fp(0x66)))],
     }
 }
 
@@ -308,8 +309,20 @@ fn snapshots_of_the_screen() {
         account: YOU.into(),
         fingerprint: fp(0x11),
         contacts: Vec::new(),
+        other_accounts: Vec::new(),
     }));
     snapshot("security_no_keys_yet", &empty);
+    // The other questions and forms, as the user sees them.
+    let mut app = opened();
+    app.handle_key(key(KeyCode::Char('f')));
+    snapshot("security_forget_question", &app);
+    app.handle_key(key(KeyCode::Esc));
+    app.handle_key(key(KeyCode::Char('l')));
+    snapshot("security_label", &app);
+    app.handle_key(key(KeyCode::Esc));
+    app.handle_key(key(KeyCode::Char('i')));
+    type_text(&mut app, "~/.purple");
+    snapshot("security_import", &app);
 }
 
 #[test]
