@@ -14,27 +14,18 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use padlock_test_support::json_lines::JsonLines;
+use padlock_test_support::potr;
 use serde_json::{Value, json};
 use support::{
     Device, EVENT_TIMEOUT, Headless, Prosody, TempDir, jid, online, password_of, server,
 };
 
-const HARNESS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../interop/harness/potr_xmpp_peer.py"
-);
-
 /// The python-potr + slixmpp peer, driven by JSON lines.
 struct Potr {
-    child: Child,
-    stdin: ChildStdin,
-    events: mpsc::Receiver<Value>,
-    seen: Vec<Value>,
+    lines: JsonLines,
     _dir: TempDir,
 }
 
@@ -43,92 +34,27 @@ impl Potr {
         let dir = TempDir::new(&format!("potr-{user}"));
         let password_file = dir.path().join("password");
         std::fs::write(&password_file, password_of(user)).unwrap();
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(HARNESS)
-            .args(["--jid", &jid(user)])
-            .arg("--password-file")
-            .arg(&password_file)
-            .args(["--host", "127.0.0.1", "--port", &server.port().to_string()])
-            .arg("--ca-file")
-            .arg(server.ca_file())
-            .arg("--key-file")
-            .arg(dir.path().join("potr.key"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (sender, events) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let Ok(value) = serde_json::from_str::<Value>(&line) else {
-                    eprintln!("potr peer said: {line}");
-                    continue;
-                };
-                if sender.send(value).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut potr = Self {
-            child,
-            stdin,
-            events,
-            seen: Vec::new(),
-            _dir: dir,
-        };
+        let key_file = dir.path().join("potr.key");
+        let lines = potr::spawn(server, user, &password_file, &key_file, server.ca_file())
+            .timeout(EVENT_TIMEOUT);
+        let mut potr = Self { lines, _dir: dir };
         potr.expect("online", |e| e["event"] == "online");
         potr
     }
 
     fn cmd(&mut self, cmd: &str, fields: Value) {
-        let mut command = fields;
-        command["cmd"] = json!(cmd);
-        writeln!(self.stdin, "{command}").unwrap();
-        self.stdin.flush().unwrap();
+        self.lines.cmd(cmd, fields);
     }
 
     fn expect(&mut self, what: &str, pick: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + EVENT_TIMEOUT;
-        loop {
-            match self
-                .events
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            {
-                Ok(event) => {
-                    self.seen.push(event.clone());
-                    if pick(&event) {
-                        return event;
-                    }
-                }
-                Err(_) => panic!(
-                    "potr: no {what}; seen:\n{}",
-                    self.seen
-                        .iter()
-                        .map(Value::to_string)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                ),
-            }
-        }
+        self.lines.expect(what, pick)
     }
 }
 
 impl Drop for Potr {
+    // Logs out (end of input closes the script) before it is killed.
     fn drop(&mut self) {
-        let _ = writeln!(self.stdin, "{}", json!({"cmd": "quit"}));
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if self.child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.lines.exit_within(Duration::from_secs(5));
     }
 }
 

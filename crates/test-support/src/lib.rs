@@ -43,7 +43,9 @@
 //!
 //! The one exception to simulating: end-to-end tests through a real XMPP
 //! server run a private prosody each ([`prosody::Prosody`]), with its own
-//! CA, port and stanza log.
+//! CA, port and stanza log. Their clients are child processes that speak
+//! JSON lines ([`json_lines::JsonLines`]), among them an OTR peer nobody
+//! here wrote ([`potr`]).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -52,8 +54,10 @@
 )]
 
 mod clock;
+pub mod json_lines;
 mod net;
 mod pair;
+pub mod potr;
 pub mod prosody;
 mod rng;
 mod transcript;

@@ -16,20 +16,16 @@
     reason = "tests: failures are test failures"
 )]
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
+use padlock_test_support::json_lines::JsonLines;
+use padlock_test_support::potr;
 use padlock_test_support::prosody::Prosody;
 use serde_json::{Value, json};
 
 const DOMAIN: &str = "padlock.test";
-const PEER: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../interop/harness/potr_xmpp_peer.py"
-);
 /// How long one expected event may take (a first login includes potr's
 /// DSA key generation).
 const EVENT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -50,7 +46,7 @@ fn two_potr_peers_go_private_through_prosody() {
             peer.online["roster"],
             json!([{"jid": server.jid(other), "subscription": "both"}]),
             "{}'s roster",
-            peer.name
+            peer.name()
         );
     }
     let (alice_jid, bob_jid) = (alice.jid(), bob.jid());
@@ -197,12 +193,7 @@ fn otr_stanzas(log: &str) -> Vec<&str> {
 
 /// One potr_xmpp_peer.py, read as JSON lines with a deadline.
 struct PotrPeer {
-    name: String,
-    child: Child,
-    stdin: Option<ChildStdin>,
-    events: mpsc::Receiver<Value>,
-    stderr: Arc<Mutex<String>>,
-    seen: Vec<Value>,
+    lines: JsonLines,
     online: Value,
     _password_file: TempFile,
 }
@@ -223,52 +214,15 @@ impl PotrPeer {
     fn spawn(server: &Prosody, user: &str, key: &Path, ca: &Path) -> Self {
         let password_file = TempFile(key.with_extension("password"));
         std::fs::write(&password_file.0, password(user)).unwrap();
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(PEER)
-            .args(["--jid", &server.jid(user), "--password-file"])
-            .arg(&password_file.0)
-            .args(["--host", "127.0.0.1", "--port", &server.port().to_string()])
-            .arg("--ca-file")
-            .arg(ca)
-            .arg("--key-file")
-            .arg(key)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (sender, events) = mpsc::channel();
-        let name = user.to_owned();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let event = serde_json::from_str(&line).unwrap_or_else(
-                    |e| json!({"event": "not JSON", "line": line, "why": e.to_string()}),
-                );
-                if sender.send(event).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().unwrap();
-        let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            sink.lock().unwrap().push_str(&text);
-        });
         Self {
-            name,
-            stdin: child.stdin.take(),
-            child,
-            events,
-            stderr,
-            seen: Vec::new(),
+            lines: potr::spawn(server, user, &password_file.0, key, ca).timeout(EVENT_TIMEOUT),
             online: Value::Null,
             _password_file: password_file,
         }
+    }
+
+    fn name(&self) -> &str {
+        self.lines.name()
     }
 
     /// The bound full JID.
@@ -277,36 +231,13 @@ impl PotrPeer {
     }
 
     fn cmd(&mut self, command: Value) {
-        let stdin = self.stdin.as_mut().unwrap();
-        writeln!(stdin, "{command}").unwrap();
-        stdin.flush().unwrap();
+        self.lines.send(&command);
     }
 
     /// The next event `pick` accepts; an `error` event fails the test
     /// unless picked.
     fn expect(&mut self, what: &str, pick: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + EVENT_TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(event) => {
-                    self.seen.push(event.clone());
-                    if pick(&event) {
-                        return event;
-                    }
-                    if event["event"] == "error" || event["event"] == "not JSON" {
-                        self.fail(&format!("{event} while waiting for {what}"));
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    self.fail(&format!("no {what} within {EVENT_TIMEOUT:?}"));
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    let status = self.child.wait().unwrap();
-                    self.fail(&format!("exited ({status}) before {what}"));
-                }
-            }
-        }
+        self.lines.expect(what, pick)
     }
 
     fn expect_state(&mut self, from: &str, state: &str) -> Value {
@@ -327,48 +258,16 @@ impl PotrPeer {
         })
     }
 
-    fn fail(&mut self, why: &str) -> ! {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        // Give the stderr reader a moment to collect the last words.
-        std::thread::sleep(Duration::from_millis(100));
-        panic!(
-            "{}: {why}\nevents:\n{}\nstderr:\n{}",
-            self.name,
-            self.seen
-                .iter()
-                .map(Value::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
-            self.stderr.lock().unwrap()
-        );
-    }
-
     /// Logs out and checks the exit status.
     fn quit(mut self) {
         self.cmd(json!({"cmd": "quit"}));
         let status = self.wait();
-        assert!(status.success(), "{}: exit {status}", self.name);
+        assert!(status.success(), "{}: exit {status}", self.name());
     }
 
     /// Waits (at most EVENT_TIMEOUT) for the process to exit.
     fn wait(&mut self) -> ExitStatus {
-        self.stdin = None;
-        let deadline = Instant::now() + EVENT_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.fail("did not exit");
-    }
-}
-
-impl Drop for PotrPeer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.lines.wait()
     }
 }
 

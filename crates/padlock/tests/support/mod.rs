@@ -6,13 +6,13 @@
 
 pub mod tmux;
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use padlock_test_support::json_lines::JsonLines;
 pub use padlock_test_support::prosody::Prosody;
 use serde_json::{Value, json};
 
@@ -147,100 +147,26 @@ impl Device {
     }
 }
 
-/// A running `padlock headless`.
+/// A running `padlock headless`: [`JsonLines`] (whose methods it has) on
+/// which a `stopped` event fails the test unless picked.
 pub struct Headless {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    events: mpsc::Receiver<Value>,
-    /// Every event read so far, in order.
-    pub seen: Vec<Value>,
+    lines: JsonLines,
     pub account: String,
 }
 
 impl Headless {
     pub fn spawn(store: &Path, account: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_padlock"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_padlock"));
+        command
             .arg("--store")
             .arg(store)
             .args(["headless", "--account", account])
-            .env("RUST_BACKTRACE", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let stdin = child.stdin.take();
-        let (sender, events) = mpsc::channel();
-        let name = account.to_owned();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let value: Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("{name}: not JSON ({e}): {line}"));
-                if sender.send(value).is_err() {
-                    break;
-                }
-            }
-        });
+            .env("RUST_BACKTRACE", "1");
         Self {
-            child,
-            stdin,
-            events,
-            seen: Vec::new(),
+            lines: JsonLines::spawn(command, account)
+                .timeout(EVENT_TIMEOUT)
+                .fails_on(&["stopped"]),
             account: account.to_owned(),
-        }
-    }
-
-    /// Sends one command.
-    pub fn send(&mut self, command: Value) {
-        let stdin = self.stdin.as_mut().unwrap();
-        writeln!(stdin, "{command}").unwrap();
-        stdin.flush().unwrap();
-    }
-
-    pub fn cmd(&mut self, cmd: &str, fields: Value) {
-        let mut command = fields;
-        command["cmd"] = json!(cmd);
-        self.send(command);
-    }
-
-    /// The next event `pick` accepts (others are kept in `seen`).
-    pub fn expect(&mut self, what: &str, pick: impl Fn(&Value) -> bool) -> Value {
-        self.expect_within(what, EVENT_TIMEOUT, pick)
-    }
-
-    pub fn expect_within(
-        &mut self,
-        what: &str,
-        timeout: Duration,
-        pick: impl Fn(&Value) -> bool,
-    ) -> Value {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(event) => {
-                    self.seen.push(event.clone());
-                    assert_ne!(
-                        event["event"], "stopped",
-                        "{}: stopped while waiting for {what}: {event}",
-                        self.account
-                    );
-                    if pick(&event) {
-                        return event;
-                    }
-                }
-                Err(_) => panic!(
-                    "{}: no {what} within {timeout:?}; seen:\n{}",
-                    self.account,
-                    self.seen
-                        .iter()
-                        .map(Value::to_string)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                ),
-            }
         }
     }
 
@@ -251,53 +177,34 @@ impl Headless {
         })
     }
 
-    /// Everything that arrives within `quiet` (for asserting what did not
-    /// happen).
-    pub fn drain_for(&mut self, quiet: Duration) -> Vec<Value> {
-        let deadline = Instant::now() + quiet;
-        let mut got = Vec::new();
-        while let Ok(event) = self
-            .events
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            self.seen.push(event.clone());
-            got.push(event);
-        }
-        got
-    }
-
     /// `quit`, then waits for `stopped` and the exit status.
     pub fn quit(mut self) {
         self.cmd("quit", json!({}));
-        let deadline = Instant::now() + EVENT_TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(event) if event["event"] == "stopped" => {
-                    assert_eq!(event["error"], Value::Null, "{}: {event}", self.account);
-                    break;
-                }
-                Ok(event) => self.seen.push(event),
-                Err(_) => panic!("{}: did not stop after quit", self.account),
-            }
-        }
-        let status = self.child.wait().unwrap();
+        let stopped = self.expect("stopped after quit", |e| e["event"] == "stopped");
+        assert_eq!(stopped["error"], Value::Null, "{}: {stopped}", self.account);
+        let status = self.wait();
         assert!(status.success(), "{}: exit {status}", self.account);
     }
 
     /// Kills the process without logging out (a crash, a pulled cable).
     pub fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.lines.kill();
     }
 }
 
-impl Drop for Headless {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+// The tests read `seen` and call `expect`, `cmd`, `drain_for` and the rest
+// on the headless process itself.
+impl Deref for Headless {
+    type Target = JsonLines;
+
+    fn deref(&self) -> &JsonLines {
+        &self.lines
+    }
+}
+
+impl DerefMut for Headless {
+    fn deref_mut(&mut self) -> &mut JsonLines {
+        &mut self.lines
     }
 }
 
