@@ -1138,17 +1138,25 @@ impl App {
         self.modals.push(Modal::Authenticate(Box::new(dialog)));
     }
 
-    fn trust(&mut self, verified: bool) {
+    /// The selected contact and the key its private chat uses; says what
+    /// is missing when there is none.
+    fn key_in_use(&mut self) -> Option<(String, Fingerprint)> {
         let Some(c) = self.selected() else {
             self.error("Select a contact first.".to_owned());
-            return;
+            return None;
         };
         let Some(fingerprint) = c.fingerprint else {
             let line = format!("{} has no key in use: the chat is not private.", c.jid);
             self.error(line);
+            return None;
+        };
+        Some((c.jid.clone(), fingerprint))
+    }
+
+    fn trust(&mut self, verified: bool) {
+        let Some((contact, fingerprint)) = self.key_in_use() else {
             return;
         };
-        let contact = c.jid.clone();
         self.command(if verified {
             Command::Verify {
                 contact,
@@ -1163,16 +1171,9 @@ impl App {
     }
 
     fn accept_key(&mut self) {
-        let Some(c) = self.selected() else {
-            self.error("Select a contact first.".to_owned());
+        let Some((contact, shown)) = self.key_in_use() else {
             return;
         };
-        let Some(shown) = c.fingerprint else {
-            let line = format!("{} has no key in use: the chat is not private.", c.jid);
-            self.error(line);
-            return;
-        };
-        let contact = c.jid.clone();
         self.modals
             .retain(|m| !matches!(m, Modal::KeyChange(w) if w.contact == contact));
         self.command(Command::AcceptKey { contact, shown });

@@ -276,6 +276,23 @@ impl Session {
         self.send(stream, iq).await;
     }
 
+    /// Adds (or with `remove`, removes) a roster item; the server's
+    /// answer is matched by the request's id.
+    async fn roster_set(
+        &mut self,
+        stream: &StanzaStream,
+        jid: BareJid,
+        name: Option<String>,
+        remove: bool,
+    ) {
+        let id = self.new_id();
+        let request = Request::RosterSet {
+            jid: jid.to_string(),
+        };
+        let set = stanzas::roster_set(id, jid, name, remove);
+        self.request(stream, set, request).await;
+    }
+
     async fn stream_event(&mut self, event: StreamEvent, stream: &StanzaStream) {
         match event {
             StreamEvent::Reset { bound_jid, .. } => {
@@ -527,32 +544,14 @@ impl Session {
                 let Some(jid) = self.contact(&jid) else {
                     return;
                 };
-                let id = self.new_id();
-                let set = stanzas::roster_set(id, jid.clone(), name, false);
-                self.request(
-                    stream,
-                    set,
-                    Request::RosterSet {
-                        jid: jid.to_string(),
-                    },
-                )
-                .await;
+                self.roster_set(stream, jid.clone(), name, false).await;
                 self.send(stream, Presence::subscribe().with_to(jid)).await;
             }
             Input::RemoveContact { jid } => {
                 let Some(jid) = self.contact(&jid) else {
                     return;
                 };
-                let id = self.new_id();
-                let set = stanzas::roster_set(id, jid.clone(), None, true);
-                self.request(
-                    stream,
-                    set,
-                    Request::RosterSet {
-                        jid: jid.to_string(),
-                    },
-                )
-                .await;
+                self.roster_set(stream, jid, None, true).await;
             }
             Input::AcceptSubscription { jid } => {
                 let Some(jid) = self.contact(&jid) else {
